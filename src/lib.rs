@@ -14,3 +14,4 @@ pub mod cli;
 pub mod history;
 pub mod model;
 pub mod scenario;
+pub mod staffing;

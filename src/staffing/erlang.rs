@@ -928,7 +928,7 @@ mod tests {
 
     #[test]
     fn ln_term_matches_direct_sum() {
-        for &(xs, w, m) in &[(1.0, 50.0, 40.0), (3.5, 1e4, 900.0), (1e3, 5e3, 3000.0), (20.0, 1e6, 2e5)] {
+        for &(xs, w, m) in &[(1.0f64, 50.0f64, 40.0f64), (3.5, 1e4, 900.0), (1e3, 5e3, 3000.0), (20.0, 1e6, 2e5)] {
             let mut direct = 0.0;
             let mut k = 1.0;
             while k <= m {
@@ -1026,8 +1026,12 @@ mod tests {
             assert_close(a.p_wait, c.p_wait, 1e-4, "P(wait)");
             assert_close(a.occupancy, c.occupancy, 1e-4, "occupancy");
             assert!(a.p_abandon < 1e-4);
-            let (asa_a, asa_c) = (a.asa_seconds.unwrap(), c.asa_seconds.unwrap());
-            assert!((asa_a - asa_c).abs() <= 1e-4 * asa_c.max(1.0), "ASA {asa_a} vs {asa_c}");
+            // ASA converges more slowly near ρ = 1 (a 1.2e-4 relative gap at n = 259, a = 250,
+            // confirmed exact with a 50-digit birth–death sum), so it is checked per θ.
+            let asa_c = c.asa_seconds.unwrap();
+            let gap = |theta: f64| (erlang_a_metrics(&l, n, 20.0, theta).unwrap().asa_seconds.unwrap() / asa_c - 1.0).abs();
+            assert!(gap(1e7) <= 2e-4, "ASA gap at θ=1e7: {}", gap(1e7));
+            assert!(gap(1e9) <= 2e-6, "ASA gap at θ=1e9: {}", gap(1e9));
         }
         // And the staffing agrees.
         let t = Target::ServiceLevel { fraction: 0.8, answer_seconds: 20.0 };

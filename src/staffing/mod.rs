@@ -1,0 +1,131 @@
+//! Staffing: how many agents each queue needs in each interval to meet its service target.
+//!
+//! Owns the queueing math ([`erlang`]) and the requirements file `requirements.csv`, the hand-off
+//! from staffing to scheduling: one row per queue and interval with the forecast load, the agents
+//! required before and after shrinkage, and the service expected at that staffing.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+/// One queue in one interval: the load and the agents it needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Requirement {
+    pub queue: String,
+    /// Interval start, RFC 3339 with the scenario zone's offset.
+    pub start: DateTime<FixedOffset>,
+    pub interval_minutes: u32,
+    pub contacts: f64,
+    pub aht_seconds: f64,
+    /// Agents on the queue needed to meet the target (Erlang, or deadline work for deferred
+    /// queues), before shrinkage.
+    pub required_raw: u32,
+    /// Agents to schedule: `ceil(required_raw / (1 - shrinkage))`.
+    pub required: u32,
+    pub service_level: f64,
+    pub asa_seconds: f64,
+    pub abandon_rate: f64,
+    pub occupancy: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequirementsError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: {message}")]
+    Row {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{file}: no requirement rows")]
+    Empty { file: String },
+}
+
+/// Reads `requirements.csv`; the first malformed row is an error naming its line.
+pub fn read_requirements(path: &Path) -> Result<Vec<Requirement>, RequirementsError> {
+    let file = path.display().to_string();
+    let mut reader = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
+        csv::ErrorKind::Io(source) => RequirementsError::Io {
+            file: file.clone(),
+            source,
+        },
+        other => RequirementsError::Row {
+            file: file.clone(),
+            line: 1,
+            message: format!("{other:?}"),
+        },
+    })?;
+    let mut rows = Vec::new();
+    for (i, rec) in reader.deserialize::<Requirement>().enumerate() {
+        let row = rec.map_err(|e| RequirementsError::Row {
+            file: file.clone(),
+            line: e.position().map_or(i as u64 + 2, |p| p.line()),
+            message: e.to_string(),
+        })?;
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        return Err(RequirementsError::Empty { file });
+    }
+    Ok(rows)
+}
+
+/// Writes `requirements.csv`.
+pub fn write_requirements(rows: &[Requirement], out: impl Write) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    for r in rows {
+        w.serialize(r)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_round_trip() {
+        let row = Requirement {
+            queue: "zh-hotline".into(),
+            start: DateTime::parse_from_rfc3339("2026-11-11T00:15:00+08:00").unwrap(),
+            interval_minutes: 15,
+            contacts: 120.5,
+            aht_seconds: 300.0,
+            required_raw: 44,
+            required: 52,
+            service_level: 0.91,
+            asa_seconds: 6.2,
+            abandon_rate: 0.01,
+            occupancy: 0.76,
+        };
+        let mut buf = Vec::new();
+        write_requirements(std::slice::from_ref(&row), &mut buf).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        std::fs::write(&p, &buf).unwrap();
+        assert_eq!(read_requirements(&p).unwrap(), vec![row]);
+    }
+
+    #[test]
+    fn bad_row_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        std::fs::write(
+            &p,
+            "queue,start,interval_minutes,contacts,aht_seconds,required_raw,required,service_level,asa_seconds,abandon_rate,occupancy\n\
+             q,2026-11-11T00:15:00+08:00,15,1,300,1,1,0.9,1,0,0.5\n\
+             q,2026-11-11T00:30:00+08:00,15,1,300,x,1,0.9,1,0,0.5\n",
+        )
+        .unwrap();
+        let err = read_requirements(&p).unwrap_err().to_string();
+        assert!(err.contains(":3:"), "{err}");
+    }
+}
