@@ -351,6 +351,11 @@ struct Ctx<'t> {
     file: String,
     places: BTreeMap<String, Place>,
     errors: Vec<(usize, ScenarioError)>,
+    /// For each array section, the file position of each element that decoded, so later checks
+    /// name `queues[4]` even when `queues[0]` failed to decode and was dropped.
+    kept: BTreeMap<String, Vec<usize>>,
+    /// Ids of elements that failed to decode: references to them are not reported again.
+    undecoded_ids: BTreeMap<String, HashSet<String>>,
 }
 
 impl<'t> Ctx<'t> {
@@ -360,6 +365,8 @@ impl<'t> Ctx<'t> {
             file: path.display().to_string(),
             places: BTreeMap::new(),
             errors: Vec::new(),
+            kept: BTreeMap::new(),
+            undecoded_ids: BTreeMap::new(),
         }
     }
 
@@ -534,11 +541,35 @@ impl<'t> Ctx<'t> {
             );
             return Vec::new();
         };
-        items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| self.decode(&format!("{key}[{i}]"), item))
-            .collect()
+        let mut out = Vec::new();
+        let mut kept = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match self.decode(&format!("{key}[{i}]"), item) {
+                Some(v) => {
+                    out.push(v);
+                    kept.push(i);
+                }
+                None => {
+                    if let Some(id) = item.get_ref().get("id").and_then(|v| v.get_ref().as_str()) {
+                        self.undecoded_ids
+                            .entry(key.to_string())
+                            .or_default()
+                            .insert(id.to_string());
+                    }
+                }
+            }
+        }
+        self.kept.insert(key.to_string(), kept);
+        out
+    }
+
+    /// Position in the file of the `i`-th decoded element of an array section.
+    fn idx(&self, section: &str, i: usize) -> usize {
+        self.kept
+            .get(section)
+            .and_then(|k| k.get(i))
+            .copied()
+            .unwrap_or(i)
     }
 
     fn finish(mut self) -> ScenarioErrors {
@@ -650,7 +681,8 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
     );
 
     for (i, q) in s.queues.iter().enumerate() {
-        let at = |f: &str| format!("queues[{i}].{f}");
+        let oi = ctx.idx("queues", i);
+        let at = |f: &str| format!("queues[{oi}].{f}");
         if !skills.contains(q.skill.as_str()) {
             ctx.push_field(
                 &at("skill"),
@@ -785,7 +817,8 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
     }
 
     for (i, g) in s.groups.iter().enumerate() {
-        let at = |f: &str| format!("groups[{i}].{f}");
+        let oi = ctx.idx("groups", i);
+        let at = |f: &str| format!("groups[{oi}].{f}");
         if g.skills.is_empty() {
             ctx.push_field(&at("skills"), "expected at least one skill".to_string());
         }
@@ -938,7 +971,8 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
     }
 
     for (i, e) in s.events.iter().enumerate() {
-        let at = |f: &str| format!("events[{i}].{f}");
+        let oi = ctx.idx("events", i);
+        let at = |f: &str| format!("events[{oi}].{f}");
         let (first, last) = e.span();
         if first < s.calendar.start || last > s.calendar.end {
             ctx.push_field(
@@ -984,7 +1018,7 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
         if !servable && skills.contains(q.skill.as_str()) && languages.contains(q.language.as_str())
         {
             ctx.push_field(
-                &format!("queues[{i}]"),
+                &format!("queues[{}]", ctx.idx("queues", i)),
                 format!(
                     "no agent group holds skill `{}` with language `{}`",
                     q.skill, q.language
@@ -1017,6 +1051,7 @@ fn unique_ids<'a>(
 ) -> HashSet<String> {
     let mut seen = HashSet::new();
     for (i, id) in ids.enumerate() {
+        let i = ctx.idx(section, i);
         if id.is_empty() {
             ctx.push_field(
                 &format!("{section}[{i}].id"),
