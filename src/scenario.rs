@@ -593,6 +593,45 @@ fn parent(path: &str) -> Option<String> {
     Some(path[..cut].to_string())
 }
 
+/// Reads any strictly typed TOML file (e.g. `config/router.toml`) with the same precise errors as
+/// scenarios: decoding errors with their place, then every problem `check` returns as
+/// `(dotted field path, message)`, each located in the file.
+pub fn load_toml<T: DeserializeOwned>(
+    path: &Path,
+    check: impl FnOnce(&T) -> Vec<(String, String)>,
+) -> Result<T, ScenarioErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioErrors {
+        errors: vec![ScenarioError {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            field: String::new(),
+            message: format!("cannot read file: {e}"),
+        }],
+    })?;
+    let mut ctx = Ctx::new(&text, path);
+    let doc = match DeTable::parse(&text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            ctx.push_at(e.span().map_or(0, |s| s.start), "", e.message().to_string());
+            return Err(ctx.finish());
+        }
+    };
+    ctx.index_table("", doc.get_ref());
+    let whole = Spanned::new(doc.span(), DeValue::Table(doc.into_inner()));
+    let Some(value) = ctx.decode::<T>("", &whole) else {
+        return Err(ctx.finish());
+    };
+    for (field, message) in check(&value) {
+        ctx.push_field(&field, message);
+    }
+    if ctx.errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(ctx.finish())
+    }
+}
+
 /// Range and cross-reference checks on a scenario whose sections all decoded.
 fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
     let fraction = |x: f64| x > 0.0 && x < 1.0;
@@ -1077,5 +1116,62 @@ impl Scenario {
             .iter()
             .map(|d| Language::new(&d.id))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Server {
+        listen: String,
+        limits: Limits,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Limits {
+        max_body_bytes: u64,
+    }
+
+    #[test]
+    fn load_toml_places_decode_and_check_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "listen = \"127.0.0.1:0\"\n[limits]\nmax_body_bytes = \"big\"\n",
+        )
+        .unwrap();
+        let err = load_toml::<Server>(&p, |_| Vec::new()).unwrap_err();
+        assert_eq!(err.errors[0].field, "limits.max_body_bytes");
+        assert_eq!((err.errors[0].line, err.errors[0].column), (3, 18));
+
+        std::fs::write(&p, "listen = \"nowhere\"\n[limits]\nmax_body_bytes = 0\n").unwrap();
+        let err = load_toml::<Server>(&p, |s| {
+            let mut out = Vec::new();
+            if !s.listen.contains(':') {
+                out.push(("listen".to_string(), "expected HOST:PORT".to_string()));
+            }
+            if s.limits.max_body_bytes == 0 {
+                out.push((
+                    "limits.max_body_bytes".to_string(),
+                    "expected a positive size".to_string(),
+                ));
+            }
+            out
+        })
+        .unwrap_err();
+        let places: Vec<(usize, usize, &str)> = err
+            .errors
+            .iter()
+            .map(|e| (e.line, e.column, e.field.as_str()))
+            .collect();
+        assert_eq!(
+            places,
+            vec![(1, 1, "listen"), (3, 1, "limits.max_body_bytes")]
+        );
     }
 }
