@@ -61,6 +61,13 @@ pub struct StaffingDefaults {
     pub shrinkage: f64,
     /// Highest occupancy a queue is planned at.
     pub max_occupancy: f64,
+    /// How much longer a chat lasts per extra chat held at once (see `staffing::requirements`).
+    #[serde(default = "default_chat_stretch")]
+    pub chat_stretch: f64,
+}
+
+fn default_chat_stretch() -> f64 {
+    crate::staffing::requirements::DEFAULT_CHAT_STRETCH
 }
 
 /// Costs the scheduler trades off.
@@ -684,6 +691,15 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
             format!(
                 "expected a fraction above 0 and at most 1, found {}",
                 s.staffing.max_occupancy
+            ),
+        );
+    }
+    if !(0.0..=1.0).contains(&s.staffing.chat_stretch) {
+        ctx.push_field(
+            "staffing.chat_stretch",
+            format!(
+                "expected 0 to 1 (extra duration per extra concurrent chat), found {}",
+                s.staffing.chat_stretch
             ),
         );
     }
