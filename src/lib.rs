@@ -14,4 +14,5 @@ pub mod cli;
 pub mod history;
 pub mod model;
 pub mod scenario;
+pub mod schedule;
 pub mod staffing;
