@@ -106,10 +106,20 @@ fn main() {
             ..ScheduleOptions::default()
         };
         let t = Instant::now();
-        let plan = plan_on(&scenario, &inst, &required, 0, &options).expect("plan");
+        let plan = match plan_on(&scenario, &inst, &required, 0, &options) {
+            Ok(plan) => plan,
+            Err(e) => {
+                println!(
+                    "limit {limit:>3.0} s, gap target {:>4.1}%: no plan after {:.1} s: {e}",
+                    gap * 100.0,
+                    t.elapsed().as_secs_f64()
+                );
+                continue;
+            }
+        };
         let s = &plan.summary;
         println!(
-            "limit {limit:>3.0} s, gap target {:>4.1}%: status {:<10} gap {:>6.3}%  objective {:.0}  bound {:.0}  \
+            "limit {limit:>3.0} s, gap target {:>4.1}%: status {:<10} gap {:>6.3}%  objective {:.0}  bound {:.0}  lp {:.1} s  \
              solve {:.1} s (wall {:.1} s incl. build {:.1} s)  paid {:.0} h  short {:.1} agent-h  \
              vars {} int + {} cont, {} rows",
             gap * 100.0,
@@ -117,6 +127,7 @@ fn main() {
             s.gap.unwrap_or(f64::NAN) * 100.0,
             s.objective,
             s.best_bound.unwrap_or(f64::NAN),
+            s.lp_seconds,
             s.solve_seconds,
             t.elapsed().as_secs_f64(),
             s.build_seconds,

@@ -72,7 +72,22 @@ pub enum SolveFailure {
 }
 
 /// Solves `minimise objective` subject to `constraints`, returning the values of `wanted`.
+/// `start` is a feasible solution the solver may begin from (CBC: its first incumbent).
 pub fn minimise(
+    vars: ProblemVariables,
+    objective: Expression,
+    constraints: Vec<Constraint>,
+    wanted: &[Variable],
+    limits: &SolveLimits,
+    start: Option<Vec<(Variable, f64)>>,
+) -> Result<MipResult, SolveFailure> {
+    let started = Instant::now();
+    backend::minimise(vars, objective, constraints, wanted, limits, start, started)
+}
+
+/// Solves the LP `minimise objective` (every variable continuous) and returns the values of
+/// `wanted`; with CBC, through CLP directly (see [`super::clp`]).
+pub fn minimise_lp(
     vars: ProblemVariables,
     objective: Expression,
     constraints: Vec<Constraint>,
@@ -80,7 +95,25 @@ pub fn minimise(
     limits: &SolveLimits,
 ) -> Result<MipResult, SolveFailure> {
     let started = Instant::now();
-    backend::minimise(vars, objective, constraints, wanted, limits, started)
+    #[cfg(feature = "cbc")]
+    {
+        let (values, objective) = super::clp::minimise(
+            &vars,
+            &objective,
+            &constraints,
+            wanted,
+            limits.time_limit_seconds,
+        )?;
+        Ok(MipResult {
+            values,
+            status: SolveStatus::Optimal,
+            objective,
+            best_bound: Some(objective),
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+    #[cfg(not(feature = "cbc"))]
+    backend::minimise(vars, objective, constraints, wanted, limits, None, started)
 }
 
 fn failure(e: good_lp::ResolutionError) -> SolveFailure {
@@ -107,7 +140,7 @@ fn read_values(solution: &impl Solution, objective: &Expression, wanted: &[Varia
 mod backend {
     use super::*;
     use good_lp::solvers::coin_cbc::coin_cbc;
-    use good_lp::{WithMipGap, WithTimeLimit};
+    use good_lp::{WithInitialSolution, WithMipGap, WithTimeLimit};
 
     pub fn minimise(
         vars: ProblemVariables,
@@ -115,10 +148,14 @@ mod backend {
         constraints: Vec<Constraint>,
         wanted: &[Variable],
         limits: &SolveLimits,
+        start: Option<Vec<(Variable, f64)>>,
         started: Instant,
     ) -> Result<MipResult, SolveFailure> {
         let mut model = vars.minimise(objective.clone()).using(coin_cbc);
         model.set_parameter("timeMode", "elapsed");
+        if let Some(start) = start {
+            model = model.with_initial_solution(start);
+        }
         // CBC's own progress log on stdout, for tuning: PEAKCREW_CBC_LOG=1.
         if let Some(level) = std::env::var("PEAKCREW_CBC_LOG")
             .ok()
@@ -173,7 +210,7 @@ mod backend {
 mod backend {
     use super::*;
     use good_lp::solvers::highs::highs;
-    use good_lp::{WithMipGap, WithTimeLimit};
+    use good_lp::{WithInitialSolution, WithMipGap, WithTimeLimit};
 
     pub fn minimise(
         vars: ProblemVariables,
@@ -181,12 +218,16 @@ mod backend {
         constraints: Vec<Constraint>,
         wanted: &[Variable],
         limits: &SolveLimits,
+        start: Option<Vec<(Variable, f64)>>,
         started: Instant,
     ) -> Result<MipResult, SolveFailure> {
         let mut model = vars
             .minimise(objective.clone())
             .using(highs)
             .set_threads(limits.threads.max(1));
+        if let Some(start) = start {
+            model = model.with_initial_solution(start);
+        }
         for c in constraints {
             model.add_constraint(c);
         }
