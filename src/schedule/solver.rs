@@ -5,7 +5,7 @@
 //! `CoinCbcSolution::model().best_possible_value()`; its time limit is whole seconds of wall
 //! time (we set `timeMode elapsed`, CBC counts CPU time otherwise). HiGHS (`highs` feature, used
 //! only when `cbc` is off) does not expose its dual bound through good_lp, so the bound and gap
-//! are reported as unknown there.
+//! are reported as unknown there. `PEAKCREW_CBC_LOG=1` shows CBC's own log on stdout.
 
 use std::time::Instant;
 
@@ -156,29 +156,18 @@ mod backend {
         if let Some(start) = start {
             model = model.with_initial_solution(start);
         }
-        // CBC's own progress log on stdout, for tuning: PEAKCREW_CBC_LOG=1.
+        // CBC's own progress log on stdout, for tuning.
         if let Some(level) = std::env::var("PEAKCREW_CBC_LOG")
             .ok()
             .and_then(|l| l.parse().ok())
         {
             model.set_log_level(level);
         }
-        if let Ok(extra) = std::env::var("PEAKCREW_CBC_ARGS") {
-            for kv in extra.split(',').filter(|s| !s.is_empty()) {
-                if let Some((k, v)) = kv.split_once('=') {
-                    model.set_parameter(k, v);
-                }
-            }
-        }
         if limits.threads > 1 {
             model.set_parameter("threads", &limits.threads.to_string());
         }
         for c in constraints {
             model.add_constraint(c);
-        }
-        if let Ok(path) = std::env::var("PEAKCREW_WRITE_MPS") {
-            let c = std::ffi::CString::new(path).unwrap();
-            model.as_inner().to_raw().write_mps(&c);
         }
         let model = model
             .with_time_limit(limits.time_limit_seconds.max(1.0))
