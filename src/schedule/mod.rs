@@ -75,14 +75,14 @@
 //! good_lp with CBC by default (`cbc` feature), HiGHS behind the `highs` feature. See
 //! [`solver`] for how status, bound and gap are read.
 
-//TMP pub mod agents;
+pub mod agents;
 pub mod breaks;
 pub mod diagnose;
 pub mod files;
 mod formulation;
-//TMP pub mod ics;
+pub mod ics;
 pub mod instance;
-//TMP pub mod roster;
+pub mod roster;
 pub mod solver;
 
 use std::collections::BTreeMap;
@@ -94,10 +94,10 @@ use serde::Serialize;
 use crate::scenario::Scenario;
 use crate::staffing::Requirement;
 
-//TMP pub use agents::{generate_agents, read_agents, write_agents, AgentsError};
+pub use agents::{generate_agents, read_agents, write_agents, AgentsError};
 pub use diagnose::Shortfall;
 pub use instance::Instance;
-//TMP pub use roster::{build_roster, Roster, RosterOptions};
+pub use roster::{build_roster, Roster, RosterOptions};
 pub use solver::{SolveLimits, SolveStatus};
 
 /// Everything that can stop a plan or a roster.
@@ -499,6 +499,47 @@ fn mip_start(
     order_of(model).into_iter().zip(values).collect()
 }
 
+/// For each group: every agent it can field works the most days allowed in every week (and a
+/// temporary group has hired its whole cap).
+fn groups_at_max(
+    inst: &Instance,
+    model: &formulation::Model,
+    d: &formulation::Decisions,
+) -> Vec<bool> {
+    let count: std::collections::HashMap<(usize, usize), u32> = model
+        .shifts
+        .iter()
+        .zip(&d.shifts)
+        .map(|(&(g, s, _), &n)| ((g, s), n))
+        .collect();
+    let mut at_max = vec![true; inst.groups.len()];
+    let mut fielded = vec![0u32; inst.groups.len()];
+    for ((pool, _), &n) in model.pools.iter().zip(&d.pools) {
+        fielded[pool.group] += n;
+        if n == 0 {
+            continue;
+        }
+        let contract = &inst.groups[pool.group].contract;
+        for week in 0..inst.weeks {
+            let worked: u32 = inst
+                .week_days(week)
+                .into_iter()
+                .flat_map(|day| pool.slots_by_day[day].iter())
+                .map(|&s| count[&(pool.group, s)])
+                .sum();
+            if worked < inst.day_bounds(contract, pool.template, week).max_days * n {
+                at_max[pool.group] = false;
+            }
+        }
+    }
+    for (g, group) in inst.groups.iter().enumerate() {
+        if fielded[g] < group.headcount {
+            at_max[g] = false;
+        }
+    }
+    at_max
+}
+
 /// The plan, its coverage and its summary, from the chosen integral plan.
 fn assemble(
     scenario: &Scenario,
@@ -535,7 +576,8 @@ fn assemble(
     let understaffed_intervals = (0..inst.intervals.len())
         .filter(|&i| (0..inst.queues.len()).any(|q| under[q][i] > 0.0))
         .count();
-    let shortfalls = diagnose::shortfalls(scenario, inst, required, &under, result);
+    let at_max = groups_at_max(inst, model, &best.decisions);
+    let shortfalls = diagnose::shortfalls(scenario, inst, required, &under, &at_max, result);
     let summary = PlanSummary {
         scenario: scenario.name.clone(),
         status: result.status,
