@@ -43,7 +43,10 @@ pub struct RosterArgs {
 
 pub fn run_schedule(args: ScheduleArgs, global: Global) -> anyhow::Result<ExitCode> {
     if !(0.0..1.0).contains(&args.gap) {
-        anyhow::bail!("--gap: expected a fraction from 0 up to 1, found {}", args.gap);
+        anyhow::bail!(
+            "--gap: expected a fraction from 0 up to 1, found {}",
+            args.gap
+        );
     }
     let scenario = load_scenario(&args.scenario)?;
     let requirements = crate::staffing::read_requirements(&args.requirements)?;

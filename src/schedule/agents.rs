@@ -92,7 +92,11 @@ pub fn parse_agents(
     if header != HEADER {
         return Err(row_err(
             1,
-            format!("expected the header `{}`, found `{}`", HEADER.join(","), header.join(",")),
+            format!(
+                "expected the header `{}`, found `{}`",
+                HEADER.join(","),
+                header.join(",")
+            ),
         ));
     }
     let skills: HashSet<&str> = scenario.skills.iter().map(|s| s.id.as_str()).collect();
@@ -106,9 +110,8 @@ pub fn parse_agents(
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for rec in reader.records() {
-        let rec = rec.map_err(|e| {
-            row_err(e.position().map_or(0, |p| p.line() as usize), e.to_string())
-        })?;
+        let rec =
+            rec.map_err(|e| row_err(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
         let line = rec.position().map_or(0, |p| p.line() as usize);
         let err = |field: &str, message: String| row_err(line, format!("{field}: {message}"));
         let id = rec[0].trim().to_string();
@@ -136,13 +139,19 @@ pub fn parse_agents(
         let mut agent_skills = Vec::new();
         for item in list(&rec[3]) {
             let (skill, level) = item.split_once(':').ok_or_else(|| {
-                err("skills", format!("expected `skill:proficiency` like `returns:4`, found `{item}`"))
+                err(
+                    "skills",
+                    format!("expected `skill:proficiency` like `returns:4`, found `{item}`"),
+                )
             })?;
             if !skills.contains(skill) {
                 return Err(err("skills", format!("unknown skill `{skill}`")));
             }
             let level: u8 = level.parse().map_err(|_| {
-                err("skills", format!("expected a proficiency from 1 to 5, found `{level}`"))
+                err(
+                    "skills",
+                    format!("expected a proficiency from 1 to 5, found `{level}`"),
+                )
             })?;
             let proficiency = Proficiency::new(level).map_err(|m| err("skills", m))?;
             agent_skills.push(SkillLevel {
@@ -169,7 +178,12 @@ pub fn parse_agents(
                 .parse::<f64>()
                 .ok()
                 .filter(|h| h.is_finite() && *h >= 0.0 && *h <= 168.0)
-                .ok_or_else(|| err(field, format!("expected hours from 0 to 168, found `{}`", &rec[i])))
+                .ok_or_else(|| {
+                    err(
+                        field,
+                        format!("expected hours from 0 to 168, found `{}`", &rec[i]),
+                    )
+                })
         };
         let min_weekly_hours = hours(5, "min_weekly_hours")?;
         let max_weekly_hours = hours(6, "max_weekly_hours")?;
@@ -182,13 +196,19 @@ pub fn parse_agents(
         let mut unavailable = Vec::new();
         for d in list(&rec[7]) {
             unavailable.push(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                err("unavailable", format!("expected dates like 2026-11-11, found `{d}`"))
+                err(
+                    "unavailable",
+                    format!("expected dates like 2026-11-11, found `{d}`"),
+                )
             })?);
         }
         let mut preferred_shifts = Vec::new();
         for t in list(&rec[8]) {
             if !templates.contains(t) {
-                return Err(err("preferred_shifts", format!("unknown shift template `{t}`")));
+                return Err(err(
+                    "preferred_shifts",
+                    format!("unknown shift template `{t}`"),
+                ));
             }
             preferred_shifts.push(t.to_string());
         }
@@ -199,7 +219,10 @@ pub fn parse_agents(
                 .position(|w| w.eq_ignore_ascii_case(d))
                 .or_else(|| d.parse::<usize>().ok().filter(|&n| n < 7))
                 .ok_or_else(|| {
-                    err("preferred_days_off", format!("expected mon…sun or 0–6, found `{d}`"))
+                    err(
+                        "preferred_days_off",
+                        format!("expected mon…sun or 0–6, found `{d}`"),
+                    )
                 })?;
             preferred_days_off.push(day as u8);
         }
@@ -324,7 +347,8 @@ pub fn generate_agents(scenario: &Scenario, seed: u64) -> Vec<AgentProfile> {
                 let extra = others[rng.random_range(0..others.len())];
                 skills.push(SkillLevel {
                     skill: Skill::new(extra.id.as_str()),
-                    proficiency: Proficiency::new(rng.random_range(1..=2)).unwrap_or(Proficiency::MIN),
+                    proficiency: Proficiency::new(rng.random_range(1..=2))
+                        .unwrap_or(Proficiency::MIN),
                 });
             }
             let unavailable = if !group.temporary && rng.random_range(0..16) == 0 {
@@ -404,7 +428,10 @@ mod tests {
     fn generated_agents_round_trip_and_are_deterministic() {
         let s = scenario();
         let a = generate_agents(&s, 11);
-        assert_eq!(a.len() as u32, s.groups.iter().map(|g| g.headcount).sum::<u32>());
+        assert_eq!(
+            a.len() as u32,
+            s.groups.iter().map(|g| g.headcount).sum::<u32>()
+        );
         assert_eq!(a, generate_agents(&s, 11));
         assert_ne!(a, generate_agents(&s, 12));
         let mut buf = Vec::new();
@@ -418,7 +445,10 @@ mod tests {
                 x.skills.iter().any(|k| !g.has_skill(&k.skill))
             })
             .count();
-        assert!(extra > 50 && extra < 200, "{extra} agents with an extra skill");
+        assert!(
+            extra > 50 && extra < 200,
+            "{extra} agents with an extra skill"
+        );
     }
 
     #[test]
@@ -435,13 +465,34 @@ mod tests {
         let head = HEADER.join(",");
         let ok = "A1,Li,chat-core,presales:4,zh,32,48,,early,sat";
         let cases = [
-            (format!("{head}\n{ok}\nA2,Wu,nope,presales:4,zh,32,48,,,\n"), ":3: group"),
-            (format!("{head}\nA2,Wu,chat-core,presales:9,zh,32,48,,,\n"), ":2: skills"),
-            (format!("{head}\nA2,Wu,chat-core,presales:4,fr,32,48,,,\n"), ":2: languages"),
-            (format!("{head}\nA2,Wu,chat-core,presales:4,zh,40,30,,,\n"), ":2: max_weekly_hours"),
-            (format!("{head}\nA2,Wu,chat-core,presales:4,zh,32,48,11/11,,\n"), ":2: unavailable"),
-            (format!("{head}\nA2,Wu,chat-core,presales:4,zh,32,48,,brunch,\n"), ":2: preferred_shifts"),
-            (format!("{head}\nA2,Wu,chat-core,presales:4,zh,32,48,,,funday\n"), ":2: preferred_days_off"),
+            (
+                format!("{head}\n{ok}\nA2,Wu,nope,presales:4,zh,32,48,,,\n"),
+                ":3: group",
+            ),
+            (
+                format!("{head}\nA2,Wu,chat-core,presales:9,zh,32,48,,,\n"),
+                ":2: skills",
+            ),
+            (
+                format!("{head}\nA2,Wu,chat-core,presales:4,fr,32,48,,,\n"),
+                ":2: languages",
+            ),
+            (
+                format!("{head}\nA2,Wu,chat-core,presales:4,zh,40,30,,,\n"),
+                ":2: max_weekly_hours",
+            ),
+            (
+                format!("{head}\nA2,Wu,chat-core,presales:4,zh,32,48,11/11,,\n"),
+                ":2: unavailable",
+            ),
+            (
+                format!("{head}\nA2,Wu,chat-core,presales:4,zh,32,48,,brunch,\n"),
+                ":2: preferred_shifts",
+            ),
+            (
+                format!("{head}\nA2,Wu,chat-core,presales:4,zh,32,48,,,funday\n"),
+                ":2: preferred_days_off",
+            ),
             (format!("{head}\n{ok}\n{ok}\n"), ":3: id"),
             ("id,name\n".to_string(), ":1: expected the header"),
         ];

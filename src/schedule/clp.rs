@@ -92,11 +92,8 @@ pub fn minimise(
         .iter_variables_with_def()
         .map(|(v, def)| (v, def.get_min(), def.get_max()))
         .collect();
-    let index: HashMap<Variable, usize> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.0, i))
-        .collect();
+    let index: HashMap<Variable, usize> =
+        columns.iter().enumerate().map(|(i, c)| (c.0, i)).collect();
     let n = columns.len();
     let mut obj = vec![0.0; n];
     for (v, c) in objective.linear_coefficients() {
@@ -109,7 +106,11 @@ pub fn minimise(
     for (r, c) in constraints.iter().enumerate() {
         let e = c.expression();
         let rhs = -e.constant();
-        row_lo.push(if c.is_equality() { rhs } else { f64::NEG_INFINITY });
+        row_lo.push(if c.is_equality() {
+            rhs
+        } else {
+            f64::NEG_INFINITY
+        });
         row_hi.push(rhs);
         for (v, a) in e.linear_coefficients() {
             if a != 0.0 {
@@ -129,7 +130,13 @@ pub fn minimise(
         start.push(rows.len() as c_int);
     }
     let (lo, hi): (Vec<f64>, Vec<f64>) = columns.iter().map(|c| (c.1, c.2)).unzip();
-    let infinite = |x: f64| if x.is_infinite() { x.signum() * f64::MAX } else { x };
+    let infinite = |x: f64| {
+        if x.is_infinite() {
+            x.signum() * f64::MAX
+        } else {
+            x
+        }
+    };
     let lo: Vec<f64> = lo.into_iter().map(infinite).collect();
     let hi: Vec<f64> = hi.into_iter().map(infinite).collect();
     let row_lo: Vec<f64> = row_lo.into_iter().map(infinite).collect();

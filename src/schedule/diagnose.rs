@@ -97,7 +97,11 @@ fn short_span(from: DateTime<FixedOffset>, to: DateTime<FixedOffset>) -> String 
     let hm = |t: DateTime<FixedOffset>| t.format("%H:%M").to_string();
     // An interval ending at midnight reads as 24:00 of its day, not 00:00 of the next.
     let end_day = to - chrono::Duration::minutes(1);
-    let to_hm = if hm(to) == "00:00" { "24:00".to_string() } else { hm(to) };
+    let to_hm = if hm(to) == "00:00" {
+        "24:00".to_string()
+    } else {
+        hm(to)
+    };
     if day(from) == day(end_day) {
         format!("{} {}–{}", day(from), hm(from), to_hm)
     } else {
@@ -166,11 +170,7 @@ pub fn shortfalls(
                 short_agent_hours,
                 result,
             );
-            let message = format!(
-                "{}, {}: {why}",
-                queue.id,
-                short_span(from, to)
-            );
+            let message = format!("{}, {}: {why}", queue.id, short_span(from, to));
             out.push(Shortfall {
                 queue: queue.id.clone(),
                 from,
@@ -225,9 +225,8 @@ fn explain(
             ),
         );
     }
-    let reachable = |i: usize| -> Vec<usize> {
-        serving.iter().copied().filter(|&g| reach[g][i]).collect()
-    };
+    let reachable =
+        |i: usize| -> Vec<usize> { serving.iter().copied().filter(|&g| reach[g][i]).collect() };
     if run.clone().all(|i| reachable(i).is_empty()) {
         return (
             "no-shift",
@@ -239,7 +238,11 @@ fn explain(
         );
     }
     // Headcount: more agents needed than hold the skill in this language at all.
-    let headcount = |gs: &[usize]| gs.iter().map(|&g| inst.groups[g].headcount as f64).sum::<f64>();
+    let headcount = |gs: &[usize]| {
+        gs.iter()
+            .map(|&g| inst.groups[g].headcount as f64)
+            .sum::<f64>()
+    };
     if let Some(i) = run
         .clone()
         .filter(|&i| required[q][i] > headcount(&reachable(i)) + 1e-9)
@@ -330,8 +333,9 @@ fn explain(
         return (
             "weekly-hours",
             format!(
-                "needs up to {}; all {} agents who can serve it already work their most days and \
-                 hours this week ({}; {} day(s) off), so more cover here means less elsewhere{stopped}",
+                "needs up to {}; all {} agents who can serve it already work as many days as their \
+                 contracts and days off allow ({}; {} day(s) off), so more cover here means less \
+                 elsewhere{stopped}",
                 fmt_n(run.clone().map(|i| required[q][i]).fold(0.0, f64::max)),
                 fmt_n(headcount(&gs)),
                 hours.join(", "),

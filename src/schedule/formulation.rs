@@ -107,7 +107,11 @@ pub fn build(
             let x = vars.add(count(group.headcount));
             let paid_hours = inst.templates[slot.template].paid_minutes as f64 / 60.0;
             let duty: f64 = slot.cover.iter().map(|&(_, f)| f).sum();
-            let over = if group.classes.is_empty() { 0.0 } else { over_price * duty };
+            let over = if group.classes.is_empty() {
+                0.0
+            } else {
+                over_price * duty
+            };
             objective.add_mul(group.cost_per_hour * paid_hours + over, x);
             for &(i, f) in &slot.cover {
                 on_duty[g][i].add_mul(f, x);
@@ -155,10 +159,16 @@ pub fn build(
                 let (earliest, latest) = (xs[j].0 + rule.earliest, xs[j].0 + rule.latest);
                 let first_j: Expression = xs[..=j].iter().map(|&(_, x)| x).sum();
                 let last_j: Expression = xs[j..].iter().map(|&(_, x)| x).sum();
-                let by_latest: Expression =
-                    ys.iter().filter(|(b, _)| *b <= latest).map(|&(_, y)| y).sum();
-                let from_earliest: Expression =
-                    ys.iter().filter(|(b, _)| *b >= earliest).map(|&(_, y)| y).sum();
+                let by_latest: Expression = ys
+                    .iter()
+                    .filter(|(b, _)| *b <= latest)
+                    .map(|&(_, y)| y)
+                    .sum();
+                let from_earliest: Expression = ys
+                    .iter()
+                    .filter(|(b, _)| *b >= earliest)
+                    .map(|&(_, y)| y)
+                    .sum();
                 constraints.push(by_latest.geq(first_j));
                 constraints.push(from_earliest.geq(last_j));
             }
@@ -323,13 +333,21 @@ pub fn variable_order(model: &Model) -> Vec<Variable> {
 /// Splits values read in [`variable_order`] back into their meaning.
 pub fn relaxed_values(model: &Model, values: &[f64]) -> Relaxed {
     let mut it = values.iter().copied();
-    let shifts = model.shifts.iter().map(|_| it.next().unwrap_or(0.0)).collect();
+    let shifts = model
+        .shifts
+        .iter()
+        .map(|_| it.next().unwrap_or(0.0))
+        .collect();
     let breaks = model
         .breaks
         .iter()
         .map(|b| b.times.iter().map(|_| it.next().unwrap_or(0.0)).collect())
         .collect();
-    let pools = model.pools.iter().map(|_| it.next().unwrap_or(0.0)).collect();
+    let pools = model
+        .pools
+        .iter()
+        .map(|_| it.next().unwrap_or(0.0))
+        .collect();
     Relaxed {
         shifts,
         breaks,

@@ -46,19 +46,33 @@ fn line(out: &mut String, content: &str) {
 }
 
 /// The calendar of one agent. `shifts` are that agent's assignments; `produced` is the DTSTAMP.
-pub fn calendar(agent: &str, name: &str, shifts: &[&Assignment], produced: DateTime<Utc>) -> String {
+pub fn calendar(
+    agent: &str,
+    name: &str,
+    shifts: &[&Assignment],
+    produced: DateTime<Utc>,
+) -> String {
     let mut out = String::new();
     line(&mut out, "BEGIN:VCALENDAR");
     line(&mut out, "VERSION:2.0");
     line(&mut out, "PRODID:-//peakcrew//roster//EN");
     line(&mut out, "CALSCALE:GREGORIAN");
     line(&mut out, "METHOD:PUBLISH");
-    line(&mut out, &format!("X-WR-CALNAME:{}", escape(&format!("{name} ({agent}) shifts"))));
+    line(
+        &mut out,
+        &format!(
+            "X-WR-CALNAME:{}",
+            escape(&format!("{name} ({agent}) shifts"))
+        ),
+    );
     for s in shifts {
         let start = s.start.with_timezone(&Utc);
         let end = s.end.with_timezone(&Utc);
         line(&mut out, "BEGIN:VEVENT");
-        line(&mut out, &format!("UID:{}-{}@peakcrew", escape(agent), stamp(start)));
+        line(
+            &mut out,
+            &format!("UID:{}-{}@peakcrew", escape(agent), stamp(start)),
+        );
         line(&mut out, &format!("DTSTAMP:{}", stamp(produced)));
         line(&mut out, &format!("DTSTART:{}", stamp(start)));
         line(&mut out, &format!("DTEND:{}", stamp(end)));
@@ -66,13 +80,23 @@ pub fn calendar(agent: &str, name: &str, shifts: &[&Assignment], produced: DateT
             &mut out,
             &format!(
                 "SUMMARY:{}",
-                escape(&format!("{} shift, {} ({})", s.template, s.primary_skill, s.group))
+                escape(&format!(
+                    "{} shift, {} ({})",
+                    s.template, s.primary_skill, s.group
+                ))
             ),
         );
         let breaks: Vec<String> = s
             .breaks
             .iter()
-            .map(|b| format!("{} {}–{}", b.name, b.start.format("%H:%M"), b.end.format("%H:%M")))
+            .map(|b| {
+                format!(
+                    "{} {}–{}",
+                    b.name,
+                    b.start.format("%H:%M"),
+                    b.end.format("%H:%M")
+                )
+            })
             .collect();
         let description = format!(
             "Shift {}–{} (local time), group {}, primary skill {}.\nBreaks: {}",
@@ -80,7 +104,11 @@ pub fn calendar(agent: &str, name: &str, shifts: &[&Assignment], produced: DateT
             s.end.format("%H:%M"),
             s.group,
             s.primary_skill,
-            if breaks.is_empty() { "none".to_string() } else { breaks.join(", ") }
+            if breaks.is_empty() {
+                "none".to_string()
+            } else {
+                breaks.join(", ")
+            }
         );
         line(&mut out, &format!("DESCRIPTION:{}", escape(&description)));
         line(&mut out, "TRANSP:OPAQUE");

@@ -151,10 +151,7 @@ pub fn build_roster(
     let mut groups = Vec::new();
     for (g, group) in inst.groups.iter().enumerate() {
         let members: Vec<&AgentProfile> = agents.iter().filter(|a| a.group == group.id).collect();
-        let mine: Vec<&Row> = rows
-            .iter()
-            .filter(|r| r.shift.group == group.id)
-            .collect();
+        let mine: Vec<&Row> = rows.iter().filter(|r| r.shift.group == group.id).collect();
         if members.is_empty() && mine.is_empty() {
             continue;
         }
@@ -216,18 +213,25 @@ fn place_rows<'a>(
             )));
         }
         let day = inst.day_of(sh.day).ok_or_else(|| {
-            err(format!("day {} is outside the scenario's plan days", sh.day))
-        })?;
-        let local = sh.start.with_timezone(&inst.tz).naive_local();
-        let minute = (local - sh.day.and_time(NaiveTime::MIN)).num_minutes();
-        let slot = inst.slot_index.get(&(t, day, minute)).copied().ok_or_else(|| {
             err(format!(
-                "{} is not an allowed start of template `{}` on {}",
-                sh.start.to_rfc3339(),
-                sh.template,
+                "day {} is outside the scenario's plan days",
                 sh.day
             ))
         })?;
+        let local = sh.start.with_timezone(&inst.tz).naive_local();
+        let minute = (local - sh.day.and_time(NaiveTime::MIN)).num_minutes();
+        let slot = inst
+            .slot_index
+            .get(&(t, day, minute))
+            .copied()
+            .ok_or_else(|| {
+                err(format!(
+                    "{} is not an allowed start of template `{}` on {}",
+                    sh.start.to_rfc3339(),
+                    sh.template,
+                    sh.day
+                ))
+            })?;
         rows.push(Row {
             shift: sh,
             template: t,
@@ -378,7 +382,9 @@ fn roster_group<'a>(
             below_vars.push((a, week, below, min_hours));
             constraints.push((hours.clone() + below).geq(min_hours));
             constraints.push(hours.leq(agent.contract.max_weekly_hours));
-            let cap = 7u32.saturating_sub(inst.days_off_per_week).min(days.len() as u32);
+            let cap = 7u32
+                .saturating_sub(inst.days_off_per_week)
+                .min(days.len() as u32);
             let count: Expression = days.iter().map(|&d| on(d)).sum();
             constraints.push(count.leq(cap as f64));
             // A second weekend day in the same week costs more than the first.
@@ -433,7 +439,7 @@ fn roster_group<'a>(
     wanted.extend(shorts.iter().map(|s| s.2));
     wanted.extend(below_vars.iter().map(|b| b.2));
     let limits = SolveLimits {
-        time_limit_seconds: time_limit_seconds,
+        time_limit_seconds,
         gap,
         threads: 1,
     };
@@ -461,8 +467,14 @@ fn roster_group<'a>(
             }
         }
     }
-    let short_values: Vec<f64> = shorts.iter().map(|_| values.next().unwrap_or(0.0)).collect();
-    let below_values: Vec<f64> = below_vars.iter().map(|_| values.next().unwrap_or(0.0)).collect();
+    let short_values: Vec<f64> = shorts
+        .iter()
+        .map(|_| values.next().unwrap_or(0.0))
+        .collect();
+    let below_values: Vec<f64> = below_vars
+        .iter()
+        .map(|_| values.next().unwrap_or(0.0))
+        .collect();
 
     // Hand out the planned rows: per pool and day, agents in the order of yesterday's start.
     let mut assigned = Vec::new();
@@ -478,7 +490,12 @@ fn roster_group<'a>(
                 .collect();
             slots.sort_by_key(|&i| (rows[i].start, i));
             let mut people = working.get(&(pool, d)).cloned().unwrap_or_default();
-            people.sort_by_key(|&a| (last_start.get(&a).copied().unwrap_or(i64::MIN), members[a].id.clone()));
+            people.sort_by_key(|&a| {
+                (
+                    last_start.get(&a).copied().unwrap_or(i64::MIN),
+                    members[a].id.clone(),
+                )
+            });
             for (k, &row) in slots.iter().enumerate() {
                 match people.get(k) {
                     Some(&a) => {
@@ -490,7 +507,10 @@ fn roster_group<'a>(
                     }
                     None => {
                         let date = inst.days[d].date;
-                        let away = members.iter().filter(|a| a.unavailable.contains(&date)).count();
+                        let away = members
+                            .iter()
+                            .filter(|a| a.unavailable.contains(&date))
+                            .count();
                         let reason = if members.len() < group.headcount as usize {
                             format!(
                                 "the agents file has {} agents for group `{}`, the plan assumed {}",
@@ -586,7 +606,11 @@ fn primary_skills(
     let mut by_row: BTreeMap<(String, i64, String), Vec<usize>> = BTreeMap::new();
     for (k, (agent, row)) in assignments.iter().enumerate() {
         by_row
-            .entry((agent.group.clone(), row.start, super::files::fmt_breaks(&row.shift.breaks)))
+            .entry((
+                agent.group.clone(),
+                row.start,
+                super::files::fmt_breaks(&row.shift.breaks),
+            ))
             .or_default()
             .push(k);
     }
@@ -653,7 +677,11 @@ fn primary_skills(
                 .0
                 .skills
                 .iter()
-                .max_by(|a, b| a.proficiency.cmp(&b.proficiency).then(b.skill.cmp(&a.skill)))
+                .max_by(|a, b| {
+                    a.proficiency
+                        .cmp(&b.proficiency)
+                        .then(b.skill.cmp(&a.skill))
+                })
                 .map_or_else(String::new, |s| s.skill.to_string());
         }
     }
@@ -692,7 +720,10 @@ fn summarise(
         }
         if !agent.preferred_shifts.is_empty() {
             with_prefs += 1;
-            if shifts.iter().all(|s| agent.preferred_shifts.contains(&s.template)) {
+            if shifts
+                .iter()
+                .all(|s| agent.preferred_shifts.contains(&s.template))
+            {
                 in_pref += 1;
             }
         }

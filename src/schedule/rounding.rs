@@ -40,7 +40,11 @@ pub fn round(inst: &Instance, model: &Model, lp: &Relaxed) -> Decisions {
                 .map(|&s| lp.shifts[shift_index[&(pool.group, s)]])
                 .sum()
         };
-        let scale = if n_lp > 1e-9 { n_new as f64 / n_lp } else { 0.0 };
+        let scale = if n_lp > 1e-9 {
+            n_new as f64 / n_lp
+        } else {
+            0.0
+        };
         let target: Vec<f64> = (0..inst.days.len()).map(|d| day_total(d) * scale).collect();
         let mut daily = vec![0u32; inst.days.len()];
         for week in 0..inst.weeks {
@@ -71,13 +75,9 @@ pub fn round(inst: &Instance, model: &Model, lp: &Relaxed) -> Decisions {
                 sum += 1;
             }
             while sum > hi {
-                let Some(&d) = days
-                    .iter()
-                    .filter(|&&d| daily[d] > 0)
-                    .max_by(|&&a, &&b| {
-                        (daily[a] as f64 - target[a]).total_cmp(&(daily[b] as f64 - target[b]))
-                    })
-                else {
+                let Some(&d) = days.iter().filter(|&&d| daily[d] > 0).max_by(|&&a, &&b| {
+                    (daily[a] as f64 - target[a]).total_cmp(&(daily[b] as f64 - target[b]))
+                }) else {
                     break;
                 };
                 daily[d] -= 1;
@@ -129,12 +129,16 @@ pub fn round(inst: &Instance, model: &Model, lp: &Relaxed) -> Decisions {
                 .slots
                 .iter()
                 .filter_map(|&s| {
-                    shift_index.get(&(bv.group, s)).map(|&i| {
-                        (inst.slots[s].start, shifts[i], lp.shifts[i])
-                    })
+                    shift_index
+                        .get(&(bv.group, s))
+                        .map(|&i| (inst.slots[s].start, shifts[i], lp.shifts[i]))
                 })
                 .collect();
-            let times: Vec<i64> = set.breaks.iter().map(|&b| inst.break_slots[b].start).collect();
+            let times: Vec<i64> = set
+                .breaks
+                .iter()
+                .map(|&b| inst.break_slots[b].start)
+                .collect();
             place_breaks(&starts, rule.earliest, rule.latest, &times, &lp.breaks[k])
         })
         .collect();
@@ -171,8 +175,11 @@ fn round_pools(inst: &Instance, model: &Model, lp: &Relaxed) -> Vec<u32> {
         }
         let total = if group.temporary {
             // Temporary pools cost nothing by themselves: round up, within the hiring cap.
-            (mine.iter().map(|&p| lp.pools[p].max(0.0).ceil() as u32).sum::<u32>())
-                .min(group.headcount)
+            (mine
+                .iter()
+                .map(|&p| lp.pools[p].max(0.0).ceil() as u32)
+                .sum::<u32>())
+            .min(group.headcount)
         } else {
             group.headcount
         };
@@ -201,7 +208,11 @@ fn largest_remainder(values: &[f64], total: u32) -> Vec<u32> {
             .total_cmp(&(scaled[a] - out[a] as f64))
             .then(a.cmp(&b))
     });
-    for &i in order.iter().cycle().take(values.len() * (rest as usize + 1)) {
+    for &i in order
+        .iter()
+        .cycle()
+        .take(values.len() * (rest as usize + 1))
+    {
         if rest == 0 {
             break;
         }
@@ -260,7 +271,10 @@ pub fn place_breaks(
                     .map(|&(s, n, _)| {
                         let (e, l) = (s + earliest, s + latest);
                         let opts = times.iter().filter(|&&t| e <= t && t <= l).count().max(1);
-                        let upto = times.iter().filter(|&&t| e <= t && t <= l && t <= b).count();
+                        let upto = times
+                            .iter()
+                            .filter(|&&t| e <= t && t <= l && t <= b)
+                            .count();
                         n as f64 * upto as f64 / opts as f64
                     })
                     .sum()
@@ -270,9 +284,19 @@ pub fn place_breaks(
     let mut counts = Vec::with_capacity(times.len());
     let mut before = 0u32;
     for (r, &b) in times.iter().enumerate() {
-        let closed: u32 = starts.iter().filter(|s| s.0 + latest <= b).map(|s| s.1).sum();
-        let opened: u32 = starts.iter().filter(|s| s.0 + earliest <= b).map(|s| s.1).sum();
-        let c = ((target[r] + 1e-9).round() as u32).clamp(closed, opened).max(before);
+        let closed: u32 = starts
+            .iter()
+            .filter(|s| s.0 + latest <= b)
+            .map(|s| s.1)
+            .sum();
+        let opened: u32 = starts
+            .iter()
+            .filter(|s| s.0 + earliest <= b)
+            .map(|s| s.1)
+            .sum();
+        let c = ((target[r] + 1e-9).round() as u32)
+            .clamp(closed, opened)
+            .max(before);
         counts.push(c - before);
         before = c;
     }
@@ -296,7 +320,8 @@ pub fn check(inst: &Instance, model: &Model, d: &Decisions) -> Result<(), String
             .filter(|((p, _), _)| p.group == g)
             .map(|(_, &n)| n)
             .sum();
-        if (group.temporary && total > group.headcount) || (!group.temporary && total != group.headcount)
+        if (group.temporary && total > group.headcount)
+            || (!group.temporary && total != group.headcount)
         {
             return Err(format!("group `{}` has {total} agents in pools", group.id));
         }
@@ -304,7 +329,10 @@ pub fn check(inst: &Instance, model: &Model, d: &Decisions) -> Result<(), String
     for ((pool, _), &n) in model.pools.iter().zip(&d.pools) {
         let group = &inst.groups[pool.group];
         let worked = |day: usize| -> u32 {
-            pool.slots_by_day[day].iter().map(|&s| shift_of[&(pool.group, s)]).sum()
+            pool.slots_by_day[day]
+                .iter()
+                .map(|&s| shift_of[&(pool.group, s)])
+                .sum()
         };
         let name = format!(
             "pool {}/{}/{}",
@@ -312,20 +340,27 @@ pub fn check(inst: &Instance, model: &Model, d: &Decisions) -> Result<(), String
         );
         for day in 0..inst.days.len() {
             if worked(day) > n {
-                return Err(format!("{name}: {} shifts on day {day} for {n} agents", worked(day)));
+                return Err(format!(
+                    "{name}: {} shifts on day {day} for {n} agents",
+                    worked(day)
+                ));
             }
         }
         for week in 0..inst.weeks {
             let b = inst.day_bounds(&group.contract, pool.template, week);
             let days: u32 = inst.week_days(week).into_iter().map(worked).sum();
             if days < b.min_days * n || days > b.max_days * n {
-                return Err(format!("{name}: {days} shifts in week {week} for {n} agents"));
+                return Err(format!(
+                    "{name}: {days} shifts in week {week} for {n} agents"
+                ));
             }
         }
         let m = inst.max_consecutive_days as usize;
         for first in 0..inst.days.len().saturating_sub(m) {
             if (first..=first + m).map(worked).sum::<u32>() > m as u32 * n {
-                return Err(format!("{name}: more than {m} days in a row from day {first}"));
+                return Err(format!(
+                    "{name}: more than {m} days in a row from day {first}"
+                ));
             }
         }
         if inst.templates[pool.template].no_consecutive_days {
@@ -339,9 +374,16 @@ pub fn check(inst: &Instance, model: &Model, d: &Decisions) -> Result<(), String
     for (bv, counts) in model.breaks.iter().zip(&d.breaks) {
         let set = &inst.break_sets[bv.set];
         let placed: u32 = counts.iter().sum();
-        let needed: u32 = set.slots.iter().filter_map(|&s| shift_of.get(&(bv.group, s))).sum();
+        let needed: u32 = set
+            .slots
+            .iter()
+            .filter_map(|&s| shift_of.get(&(bv.group, s)))
+            .sum();
         if placed != needed {
-            return Err(format!("{placed} breaks for {needed} shifts in break set {}", bv.set));
+            return Err(format!(
+                "{placed} breaks for {needed} shifts in break set {}",
+                bv.set
+            ));
         }
     }
     Ok(())
@@ -353,7 +395,10 @@ mod tests {
 
     #[test]
     fn cumulative_rounding_keeps_the_total() {
-        assert_eq!(cumulative_round(&[0.4, 0.4, 0.4, 0.4, 0.4]), vec![0, 1, 0, 1, 0]);
+        assert_eq!(
+            cumulative_round(&[0.4, 0.4, 0.4, 0.4, 0.4]),
+            vec![0, 1, 0, 1, 0]
+        );
         assert_eq!(cumulative_round(&[2.6, 0.0, 1.4]).iter().sum::<u32>(), 4);
     }
 
