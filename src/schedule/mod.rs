@@ -126,7 +126,7 @@ pub enum ScheduleError {
     },
     #[error("no feasible shift plan:\n  {}", reasons.join("\n  "))]
     Infeasible { reasons: Vec<String> },
-    #[error("the solver found no feasible plan within {seconds:.0} s; raise --time-limit")]
+    #[error("no plan within the time limit of {seconds:.0} s; raise --time-limit")]
     NoSolution { seconds: f64 },
     #[error("solver failed: {0}")]
     Solver(String),
@@ -347,7 +347,7 @@ pub fn plan_on(
         &order,
         &limits(options.time_limit_seconds),
     )
-    .map_err(failure)?;
+    .map_err(|f| failure(f, options.time_limit_seconds))?;
     let mut bound = lp.objective;
     let relaxed = formulation::relaxed_values(&model, &lp.values);
     let rounded = rounding::round(inst, &model, &relaxed);
@@ -358,6 +358,38 @@ pub fn plan_on(
             None
         }
     };
+    if let Some(rounded) = &best {
+        let budget = (options.time_limit_seconds - started.elapsed().as_secs_f64())
+            .min(options.time_limit_seconds * 0.3);
+        if budget > 0.0 {
+            let improved = improve::improve(
+                inst,
+                &model,
+                required,
+                &rounded.explicit,
+                &rounded.decisions,
+                (
+                    scenario.costs.understaffing_per_agent_hour,
+                    scenario.costs.overstaffing_per_agent_hour,
+                ),
+                budget,
+            );
+            if let Err(why) = rounding::check(inst, &model, &improved) {
+                return Err(ScheduleError::Internal(format!(
+                    "local search broke a rule: {why}"
+                )));
+            }
+            let candidate = evaluate(scenario, inst, &model, required, improved)?;
+            tracing::debug!(
+                before = rounded.cost,
+                after = candidate.cost,
+                "local search"
+            );
+            if candidate.cost < rounded.cost {
+                best = Some(candidate);
+            }
+        }
+    }
     let gap_of = |cost: f64, bound: f64| ((cost - bound) / cost.abs().max(1e-9)).max(0.0);
     if let Some(b) = &best {
         tracing::debug!(
@@ -371,9 +403,11 @@ pub fn plan_on(
     let mut status = SolveStatus::GapLimit;
     let needs_search = best
         .as_ref()
-        .is_none_or(|b| gap_of(b.cost, bound) > options.gap);
+        .is_none_or(|b| gap_of(b.cost, bound) > options.gap + 1e-9);
+    // CBC solves the root LP again, by dual simplex, which takes several times as long as the
+    // LP above and does not watch the clock: start it only with time to spare for it.
     let remaining = options.time_limit_seconds - started.elapsed().as_secs_f64();
-    if needs_search && (remaining >= 1.0 || best.is_none()) {
+    if needs_search && (remaining >= 1.0 && remaining >= 4.0 * lp.seconds || best.is_none()) {
         let (problem, model) = formulation::build(inst, required, prices, true);
         let start = best.as_ref().map(|b| mip_start(inst, &model, required, b));
         match solver::minimise(
@@ -398,7 +432,7 @@ pub fn plan_on(
             Err(solver::SolveFailure::NoSolution) if best.is_some() => {
                 status = SolveStatus::TimeLimit;
             }
-            Err(f) => return Err(failure(f)),
+            Err(f) => return Err(failure(f, options.time_limit_seconds)),
         }
     }
     let best = best.ok_or(ScheduleError::NoSolution {
@@ -433,7 +467,7 @@ pub fn plan_on(
     Ok(plan)
 }
 
-fn failure(f: solver::SolveFailure) -> ScheduleError {
+fn failure(f: solver::SolveFailure, seconds: f64) -> ScheduleError {
     match f {
         solver::SolveFailure::Infeasible => ScheduleError::Infeasible {
             reasons: vec![
@@ -442,7 +476,7 @@ fn failure(f: solver::SolveFailure) -> ScheduleError {
                     .to_string(),
             ],
         },
-        solver::SolveFailure::NoSolution => ScheduleError::NoSolution { seconds: 0.0 },
+        solver::SolveFailure::NoSolution => ScheduleError::NoSolution { seconds },
         solver::SolveFailure::Other(m) => ScheduleError::Solver(m),
     }
 }
@@ -631,6 +665,7 @@ mod allocate;
 #[cfg(feature = "cbc")]
 mod clp;
 mod extract;
+mod improve;
 mod rounding;
 
 #[cfg(test)]
