@@ -16,7 +16,10 @@ use super::extract::ExplicitShift;
 use super::formulation::{class_requirements, Decisions, Model};
 use super::instance::Instance;
 
-/// The state the search works on: one entry per agent-shift.
+/// Where an agent's shift goes instead: a slot and its break start times.
+type Placement = (usize, Vec<i64>);
+
+/// The state the search works on: agents per shift and breaks, on-duty counts and costs.
 struct State<'a> {
     inst: &'a Instance,
     model: &'a Model,
@@ -262,8 +265,8 @@ pub fn improve(
                     break;
                 }
                 // The best of: dropping the shift, other breaks, another start of the pool.
-                let mut best: Option<(f64, Option<(usize, Vec<i64>)>)> = None;
-                let mut consider = |d: f64, to: Option<(usize, Vec<i64>)>| {
+                let mut best: Option<(f64, Option<Placement>)> = None;
+                let mut consider = |d: f64, to: Option<Placement>| {
                     if d < best.as_ref().map_or(-1e-6, |b| b.0) {
                         best = Some((d, to));
                     }
