@@ -16,6 +16,43 @@ mod sample;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// Drives the roster controls like a person would and reports what the page shows, as JSON in
+/// `<pre id="probe">`.
+const PROBE: &str = r#"
+(function () {
+  var out = {};
+  var visible = function () {
+    return Array.prototype.filter.call(document.querySelectorAll('.gr'), function (r) { return !r.hidden; }).length;
+  };
+  var info = function () { return document.getElementById('gantt-info').textContent; };
+  var view = document.getElementById('gantt-view');
+  view.selectedIndex = 4;
+  view.dispatchEvent(new Event('change'));
+  out.dayOption = view.value;
+  out.rowViewBox = document.querySelector('.gr svg.gt').getAttribute('viewBox');
+  out.axesShown = Array.prototype.map.call(document.querySelectorAll('.gantt-axis > div'), function (d) { return !d.hidden; });
+  document.getElementById('gantt-next').click();
+  out.afterNext = info();
+  var filter = document.getElementById('gantt-filter');
+  filter.value = 'NIGHT';
+  filter.dispatchEvent(new Event('input'));
+  out.afterFilter = info();
+  out.visibleAfterFilter = visible();
+  filter.value = 'no such agent anywhere';
+  filter.dispatchEvent(new Event('input'));
+  out.visibleAfterNoMatch = visible();
+  out.emptyShown = !document.getElementById('gantt-empty').hidden;
+  out.narrowestChart = Math.min.apply(null, Array.prototype.map.call(document.querySelectorAll('svg.chart'), function (s) { return s.getBoundingClientRect().width; }));
+  var lines = document.querySelectorAll('path.mean, path.sched, path.sl');
+  out.lines = lines.length;
+  out.emptyLines = Array.prototype.filter.call(lines, function (p) { return !(p.getTotalLength() > 0); }).length;
+  var pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+"#;
+
 /// What one browser run gave: the page's DOM after its scripts ran (when dumped), and the
 /// console messages the page logged.
 struct BrowserRun {
@@ -161,7 +198,53 @@ fn report_renders_pages_and_filters_in_headless_chromium() {
     assert!(text_of(&filtered.dom, "gantt-info")
         .starts_with("Page 1 of 1 · agents 1–1 of 1 (filtered from"));
 
-    // 3. A screenshot of the whole report for a person to look at.
+    // 3. What a person does: pick a day, page forward, type a filter. A probe script appended
+    //    after the report's own drives the controls and writes what the page then shows.
+    let probed = dir.path().join("probed.html");
+    std::fs::write(
+        &probed,
+        html.replace("</body>", &format!("<script>{PROBE}</script></body>")),
+    )
+    .expect("write probed page");
+    let run = chromium(
+        &dir.path().join("profile-probe"),
+        &format!("file://{}", probed.display()),
+        &["--dump-dom"],
+    );
+    assert!(run.console.is_empty(), "{:#?}", run.console);
+    let probe = text_of(&run.dom, "probe");
+    let probe: serde_json::Value = serde_json::from_str(probe).expect("probe JSON");
+    let day_view = probe["dayOption"].as_str().unwrap();
+    assert_eq!(
+        probe["rowViewBox"].as_str().unwrap(),
+        format!(
+            "{} 0 {} 16",
+            day_view.split(' ').next().unwrap(),
+            day_view.split(' ').nth(1).unwrap()
+        )
+    );
+    let axes_shown: Vec<bool> = serde_json::from_value(probe["axesShown"].clone()).unwrap();
+    assert_eq!(axes_shown.iter().filter(|s| **s).count(), 1);
+    assert!(axes_shown[4], "the chosen day's axis is the one shown");
+    assert_eq!(probe["afterNext"], "Page 2 of 4 · agents 51–100 of 180");
+    let night = input
+        .roster
+        .iter()
+        .filter(|r| r.group.to_lowercase().contains("night"))
+        .count();
+    assert_eq!(probe["visibleAfterFilter"], night);
+    assert_eq!(
+        probe["afterFilter"],
+        format!("Page 1 of 1 · agents 1–{night} of {night} (filtered from 180)")
+    );
+    assert_eq!(probe["visibleAfterNoMatch"], 0);
+    assert_eq!(probe["emptyShown"], true);
+    // Every chart got laid out at a readable size, and its lines have length.
+    assert!(probe["narrowestChart"].as_f64().unwrap() > 500.0, "{probe}");
+    assert_eq!(probe["emptyLines"], 0, "{probe}");
+    assert_eq!(probe["lines"], 3 * queues as u64, "{probe}");
+
+    // 4. A screenshot of the whole report for a person to look at.
     let shot = artifacts().join("report.png");
     let _ = std::fs::remove_file(&shot);
     let screenshot = chromium(

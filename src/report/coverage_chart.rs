@@ -30,6 +30,25 @@ const GAP_CLASSES: [(&str, &str); 7] = [
 ];
 const NO_DEMAND: (&str, &str) = ("gn", "nothing required or scheduled");
 
+/// `name` cut to `max` characters with an ellipsis, for a label column of fixed width (the full
+/// name stays in the label's tooltip). Wide CJK characters count double.
+fn shortened(name: &str, max: usize) -> String {
+    let width = |c: char| if (c as u32) >= 0x1100 { 2 } else { 1 };
+    if name.chars().map(width).sum::<usize>() <= max {
+        return name.to_string();
+    }
+    let mut used = 0;
+    let mut out: String = name
+        .chars()
+        .take_while(|c| {
+            used += width(*c);
+            used < max
+        })
+        .collect();
+    out.push('…');
+    out
+}
+
 fn gap(p: &CoveragePoint) -> f64 {
     p.scheduled - p.required
 }
@@ -39,8 +58,15 @@ fn relative_gap(p: &CoveragePoint) -> f64 {
     gap(p) / p.required.max(1.0)
 }
 
-fn finite(p: &CoveragePoint) -> bool {
-    p.required.is_finite() && p.scheduled.is_finite()
+/// Points with both counts inside the horizon, the time axis of every coverage chart.
+fn usable<'a>(input: &ReportInput, series: &'a CoverageSeries) -> Vec<&'a CoveragePoint> {
+    let h = &input.horizon;
+    series
+        .points
+        .iter()
+        .filter(|p| p.required.is_finite() && p.scheduled.is_finite())
+        .filter(|p| p.t >= h.start && p.t < h.end)
+        .collect()
 }
 
 fn gap_class(p: &CoveragePoint) -> &'static str {
@@ -119,12 +145,12 @@ fn bucket_title(
 
 /// Points of `series` grouped by bucket index on `xs`, keeping each bucket's worst interval.
 fn worst_per_bucket<'a>(
-    series: &'a CoverageSeries,
+    points: &[&'a CoveragePoint],
     xs: &TimeScale,
     bucket_secs: i64,
 ) -> Vec<(i64, &'a CoveragePoint, usize)> {
     let mut out: Vec<(i64, &CoveragePoint, usize)> = Vec::new();
-    for p in series.points.iter().filter(|p| finite(p)) {
+    for &p in points {
         let index = (p.t.timestamp() - xs.t0).div_euclid(bucket_secs);
         let short = usize::from(gap(p) < -1e-9);
         match out.last_mut() {
@@ -145,7 +171,7 @@ pub fn section(out: &mut String, input: &ReportInput) -> fmt::Result {
     let series: Vec<&CoverageSeries> = input
         .coverage
         .iter()
-        .filter(|s| s.points.iter().any(finite))
+        .filter(|s| !usable(input, s).is_empty())
         .collect();
     if series.is_empty() {
         out.push_str(r#"<p class="nodata">No coverage data.</p></section>"#);
@@ -204,13 +230,14 @@ fn heatmap(out: &mut String, input: &ReportInput, series: &[&CoverageSeries]) ->
         let y = frame.top + row as f64 * ROW;
         write!(
             out,
-            r#"<text class="rowhead" x="{}" y="{}" text-anchor="end">{}</text>"#,
+            r#"<text class="rowhead" x="{}" y="{}" text-anchor="end"><title>{}</title>{}</text>"#,
             P(frame.left - 8.0),
             P(y + ROW / 2.0 + 4.0),
-            Esc(&s.queue)
+            Esc(&s.queue),
+            Esc(&shortened(&s.queue, 22))
         )?;
         let mut short_intervals = 0;
-        for (index, worst, shorts) in worst_per_bucket(s, &xs, bucket) {
+        for (index, worst, shorts) in worst_per_bucket(&usable(input, s), &xs, bucket) {
             short_intervals += shorts;
             let start = xs.t0 + index * bucket;
             let (xa, xb) = (
@@ -280,7 +307,7 @@ fn chart(out: &mut String, input: &ReportInput, series: &CoverageSeries) -> fmt:
         frame.right,
     );
     let step = i64::from(input.interval_minutes) * 60;
-    let points: Vec<&CoveragePoint> = series.points.iter().filter(|p| finite(p)).collect();
+    let points = usable(input, series);
     let max = points
         .iter()
         .flat_map(|p| [p.required, p.scheduled])
@@ -296,10 +323,11 @@ fn chart(out: &mut String, input: &ReportInput, series: &CoverageSeries) -> fmt:
     let short: Vec<&&CoveragePoint> = points.iter().filter(|p| gap(p) < -1e-9).collect();
     let summary = match short.iter().min_by(|a, b| gap(a).total_cmp(&gap(b))) {
         Some(worst) => format!(
-            "short in {} of {} intervals, worst {} agents at {}",
+            "short in {} of {} intervals, worst {} agent{} at {}",
             short.len(),
             points.len(),
             compact(-gap(worst), 1),
+            if gap(worst) == -1.0 { "" } else { "s" },
             day_time(tz, &worst.t)
         ),
         None => format!(
@@ -385,7 +413,7 @@ fn chart(out: &mut String, input: &ReportInput, series: &CoverageSeries) -> fmt:
     }
 
     let bucket = bucket_minutes((xs.t1 - xs.t0) / 60, input.interval_minutes, 160) * 60;
-    for (index, worst, shorts) in worst_per_bucket(series, &xs, bucket) {
+    for (index, worst, shorts) in worst_per_bucket(&points, &xs, bucket) {
         let start = xs.t0 + index * bucket;
         let title = bucket_title(input, start, bucket, worst, shorts);
         hover_rect(
@@ -399,4 +427,19 @@ fn chart(out: &mut String, input: &ReportInput, series: &CoverageSeries) -> fmt:
     }
     out.push_str("</svg>");
     figure_end(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_row_labels_are_cut_by_display_width() {
+        assert_eq!(shortened("Chat English", 22), "Chat English");
+        assert_eq!(
+            shortened("A very long queue name indeed", 12),
+            "A very long…"
+        );
+        assert_eq!(shortened("物流售后退货退款专线客服组", 12), "物流售后退…");
+    }
 }

@@ -205,6 +205,13 @@ fn hover(
     for (index, peaks) in buckets {
         let start = xs.t0 + index * bucket;
         let mut title = bucket_label(tz, start, bucket, single);
+        // The hover areas lie over the event shading, so they name the event themselves.
+        for event in &series.events {
+            let (from, to) = (event.span.start.timestamp(), event.span.end.timestamp());
+            if from < start + bucket && to > start {
+                let _ = write!(title, " · {}", event.name);
+            }
+        }
         let at = |t: &Instant| {
             if single {
                 String::new()

@@ -157,8 +157,8 @@ fn axis(out: &mut String, input: &ReportInput, view: &View, hidden: bool) -> fmt
         P(ROW_W),
         Esc(&view.label)
     )?;
-    // About 80 units per label, so `Mon 11-11` and `12:00` never touch.
-    for tick in time_ticks(input.time_zone, scale.t0, scale.t1, 12) {
+    // At least ~110 units per label, so `Mon 11-11` and the next time never touch.
+    for tick in time_ticks(input.time_zone, scale.t0, scale.t1, 9) {
         let x = scale.x_secs(tick.secs);
         let anchor = if x < 30.0 {
             "start"

@@ -13,10 +13,11 @@
 //! - **Escaped**: every text from the input goes through [`text::Esc`], so names with `<`, `&`,
 //!   quotes or CJK are shown as written and never become markup.
 //! - **Deterministic**: the same input gives the same bytes (no clock, no randomness).
-//! - **Bounded size**: lines are reduced to at most four vertices per pixel column and tooltips
-//!   are per time bucket (see [`svg`]), the heatmap has at most ~200 columns; only the roster
-//!   grows with its data (about 1.5 kB per agent-week), so 700 agents over a week of 96 intervals
-//!   and 10 queues stay around 2 MB.
+//! - **Bounded size**: lines are reduced to at most two vertices per pixel column, path data is
+//!   relative and rounded to tenths, tooltips are per time bucket (see [`svg`]), and the heatmap
+//!   has at most ~200 columns per queue; warnings list at most 300. Only the roster grows with
+//!   its data (about 1.4 kB per agent-week), so 700 agents over a week of 96 intervals and
+//!   10 queues (28 days of history) come to about 2.5 MB.
 //! - **Local time**: every time is shown in [`ReportInput::time_zone`]; axis ticks sit on local
 //!   midnights and hours, across DST changes.
 

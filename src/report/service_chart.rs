@@ -32,6 +32,16 @@ fn share_ticks(lowest: f64) -> (f64, Vec<f64>) {
     )
 }
 
+/// Points inside the horizon, the chart's time axis.
+fn in_horizon<'a>(input: &ReportInput, series: &'a ServiceSeries) -> Vec<&'a ServicePoint> {
+    let h = &input.horizon;
+    series
+        .points
+        .iter()
+        .filter(|p| p.t >= h.start && p.t < h.end)
+        .collect()
+}
+
 fn level(p: &ServicePoint) -> Option<f64> {
     p.service_level.filter(|v| v.is_finite())
 }
@@ -41,7 +51,7 @@ pub fn section(out: &mut String, input: &ReportInput) -> fmt::Result {
     let series: Vec<&ServiceSeries> = input
         .service
         .iter()
-        .filter(|s| s.points.iter().any(|p| level(p).is_some()))
+        .filter(|s| in_horizon(input, s).iter().any(|p| level(p).is_some()))
         .collect();
     if series.is_empty() {
         out.push_str(r#"<p class="nodata">No simulation data.</p></section>"#);
@@ -73,8 +83,8 @@ fn chart(out: &mut String, input: &ReportInput, series: &ServiceSeries) -> fmt::
         frame.left,
         frame.right,
     );
-    let lowest_drawn = series
-        .points
+    let points = in_horizon(input, series);
+    let lowest_drawn = points
         .iter()
         .flat_map(|p| [level(p), p.ci_low])
         .flatten()
@@ -87,10 +97,9 @@ fn chart(out: &mut String, input: &ReportInput, series: &ServiceSeries) -> fmt::
         y0: frame.bottom,
         y1: frame.top,
     };
-    let measured: Vec<(&ServicePoint, f64)> = series
-        .points
+    let measured: Vec<(&ServicePoint, f64)> = points
         .iter()
-        .filter_map(|p| level(p).map(|v| (p, v)))
+        .filter_map(|&p| level(p).map(|v| (p, v)))
         .collect();
     let below = measured.iter().filter(|(_, v)| *v < series.target).count();
     let lowest = measured.iter().min_by(|a, b| a.1.total_cmp(&b.1));
@@ -127,8 +136,7 @@ fn chart(out: &mut String, input: &ReportInput, series: &ServiceSeries) -> fmt::
     let step = i64::from(input.interval_minutes) * 60;
     // Points sit at the middle of their interval: a share belongs to the whole interval.
     let mid = |p: &ServicePoint| xs.x_secs(p.t.timestamp() + step / 2);
-    let band: Vec<(f64, f64, f64)> = series
-        .points
+    let band: Vec<(f64, f64, f64)> = points
         .iter()
         .map(|p| match (p.ci_low, p.ci_high) {
             (Some(lo), Some(hi)) => (
@@ -139,10 +147,10 @@ fn chart(out: &mut String, input: &ReportInput, series: &ServiceSeries) -> fmt::
             _ => (mid(p), f64::NAN, f64::NAN),
         })
         .collect();
-    let line = finite_runs(series.points.iter().map(|p| {
+    let line = finite_runs(points.iter().map(|p| {
         (
             mid(p),
-            level(p).map_or(f64::NAN, |v| ys.y(v.clamp(0.0, 1.0))),
+            level(p).map_or(f64::NAN, |v| ys.y(v.clamp(floor, 1.0))),
         )
     }));
     write!(

@@ -299,3 +299,82 @@ fn week_of_ten_queues_and_700_agents_stays_small() {
         .unwrap();
     assert!(longest_path <= 4 * 600, "{longest_path}");
 }
+
+#[test]
+fn a_dst_change_inside_the_horizon_keeps_local_days() {
+    // Berlin leaves summer time at 03:00 on Sunday 2024-10-27: that local day has 25 hours.
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap();
+    let start = at("2024-10-26T00:00:00+02:00");
+    let end = at("2024-10-29T00:00:00+01:00");
+    let mut input = empty_input();
+    input.time_zone = chrono_tz::Europe::Berlin;
+    input.horizon = TimeSpan { start, end };
+    let intervals = (end - start).num_minutes() / 15;
+    assert_eq!(intervals, 73 * 4);
+    input.coverage.push(CoverageSeries {
+        queue: "Telefon".into(),
+        points: (0..intervals)
+            .map(|k| CoveragePoint {
+                t: start + chrono::Duration::minutes(15 * k),
+                required: 4.0,
+                scheduled: if k == 100 { 3.0 } else { 4.0 },
+            })
+            .collect(),
+    });
+    input.roster.push(GanttRow {
+        agent: "Anna".into(),
+        group: "Nacht".into(),
+        shifts: vec![GanttShift {
+            start: at("2024-10-27T01:00:00+02:00"),
+            end: at("2024-10-27T09:00:00+01:00"),
+            skill: "phone_de".into(),
+            breaks: vec![],
+        }],
+    });
+    let html = render_html(&input);
+    check_tags(&html).unwrap();
+    // The 27th starts 24 of 73 hours in and lasts 25 of them: 328.8 and 342.5 of 1000 units.
+    assert!(
+        html.contains(r#"<option value="328.8 342.5">Sun 2024-10-27</option>"#),
+        "day view of the DST day"
+    );
+    assert!(html.contains(">Sun 10-27<") && html.contains(">Mon 10-28<"));
+    // 01:00 summer time to 09:00 winter time is nine hours, not eight.
+    assert!(html.contains("Sun 10-27 01:00–09:00 · phone_de\n9 h"));
+    assert!(html.contains("short in 1 of 292 intervals, worst 1 agent at Sun 10-27 01:00"));
+}
+
+#[test]
+fn points_outside_the_horizon_are_left_out() {
+    let mut input = sample_input(SampleSize::realistic(), 7);
+    let after = input.horizon.end + chrono::Duration::hours(6);
+    input.coverage[0].points.push(CoveragePoint {
+        t: after,
+        required: 999.0,
+        scheduled: 0.0,
+    });
+    input.service[0].points.push(ServicePoint {
+        t: after,
+        service_level: Some(0.01),
+        ci_low: None,
+        ci_high: None,
+    });
+    let html = render_html(&input);
+    assert!(!html.contains("required 999"));
+    assert!(!html.contains("lowest 1.0%"));
+    assert_eq!(
+        html.matches("of 672 intervals").count(),
+        2 * input.coverage.len()
+    );
+}
+
+#[test]
+fn degenerate_inputs_render_without_panicking() {
+    let mut input = sample_input(SampleSize::realistic(), 7);
+    input.interval_minutes = 0;
+    std::mem::swap(&mut input.horizon.start, &mut input.horizon.end);
+    input.roster[0].shifts[0].end = input.roster[0].shifts[0].start - chrono::Duration::hours(1);
+    input.forecast[0].forecast.clear();
+    input.service[0].target = 7.0;
+    check_tags(&render_html(&input)).unwrap();
+}
