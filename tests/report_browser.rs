@@ -20,7 +20,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// `<pre id="probe">`.
 const PROBE: &str = r#"
 (function () {
-  var out = {};
+  var out = { pageHeight: document.documentElement.scrollHeight };
   var visible = function () {
     return Array.prototype.filter.call(document.querySelectorAll('.gr'), function (r) { return !r.hidden; }).length;
   };
@@ -209,7 +209,7 @@ fn report_renders_pages_and_filters_in_headless_chromium() {
     let run = chromium(
         &dir.path().join("profile-probe"),
         &format!("file://{}", probed.display()),
-        &["--dump-dom"],
+        &["--dump-dom", "--window-size=1400,4000"],
     );
     assert!(run.console.is_empty(), "{:#?}", run.console);
     let probe = text_of(&run.dom, "probe");
@@ -244,7 +244,12 @@ fn report_renders_pages_and_filters_in_headless_chromium() {
     assert_eq!(probe["emptyLines"], 0, "{probe}");
     assert_eq!(probe["lines"], 3 * queues as u64, "{probe}");
 
-    // 4. A screenshot of the whole report for a person to look at.
+    // 4. A screenshot of the whole report for a person to look at: as tall as the page was
+    //    at this width (the probe measured it, with the roster on one page of 50).
+    let height = probe["pageHeight"]
+        .as_u64()
+        .unwrap_or(4000)
+        .clamp(4000, 16_000);
     let shot = artifacts().join("report.png");
     let _ = std::fs::remove_file(&shot);
     let screenshot = chromium(
@@ -252,7 +257,7 @@ fn report_renders_pages_and_filters_in_headless_chromium() {
         &url,
         &[
             &format!("--screenshot={}", shot.display()),
-            "--window-size=1400,4000",
+            &format!("--window-size=1400,{height}"),
             "--hide-scrollbars",
         ],
     );
