@@ -16,6 +16,20 @@ mod sample;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// Whether to run: skips (with a message) without Chromium, except in CI, which asks for the
+/// browser tests with PEAKCREW_BROWSER_TESTS=1 and must not pass by skipping them.
+fn chromium_available() -> bool {
+    if Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var("PEAKCREW_BROWSER_TESTS").as_deref() != Ok("1"),
+        "PEAKCREW_BROWSER_TESTS=1 but {CHROMIUM} is not installed (scripts/install-deps installs it)"
+    );
+    println!("skipping the browser test: {CHROMIUM} is not installed (apt-get install chromium)");
+    false
+}
+
 /// Drives the roster controls like a person would and reports what the page shows, as JSON in
 /// `<pre id="probe">`.
 const PROBE: &str = r#"
@@ -139,10 +153,7 @@ fn text_of<'a>(dom: &'a str, id: &str) -> &'a str {
 
 #[test]
 fn report_renders_pages_and_filters_in_headless_chromium() {
-    if !Path::new(CHROMIUM).exists() {
-        println!(
-            "skipping the browser test: {CHROMIUM} is not installed (apt-get install chromium)"
-        );
+    if !chromium_available() {
         return;
     }
     let input = sample::sample_input(sample::SampleSize::realistic(), 7);
@@ -276,10 +287,7 @@ fn report_renders_pages_and_filters_in_headless_chromium() {
 /// this page with a broken script proves it still catches them.
 #[test]
 fn console_errors_are_caught() {
-    if !Path::new(CHROMIUM).exists() {
-        println!(
-            "skipping the browser test: {CHROMIUM} is not installed (apt-get install chromium)"
-        );
+    if !chromium_available() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
