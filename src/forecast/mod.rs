@@ -1,0 +1,499 @@
+//! Forecasting: expected contacts, handle time and prediction intervals per queue and interval.
+//!
+//! Owns the forecast file `forecast.csv` (the hand-off to staffing: [`ForecastRow`],
+//! [`write_forecast`], [`read_forecast`]), the model that produces it ([`forecast_scenario`]),
+//! and its rolling-origin evaluation against seasonal naive ([`backtest()`]).
+//!
+//! # Model
+//!
+//! A robust multiplicative decomposition, fitted per queue on the history aggregated to the
+//! modelling interval. For local date `d` (day of week `k(d)`) and slot `s` (wall-clock time of
+//! day, so DST days keep their local grid):
+//!
+//! ```text
+//! E[y(d,s)] = T(d) · p_k(d)(s) · e(d,s)
+//! log(T(d) + 1) = ℓ + (φ + … + φ^h) b + w_k(d)                    (daily level, h days ahead)
+//! ```
+//!
+//! * **Level, trend and weekly seasonality** (`ℓ`, `b`, `w_k`): damped-trend Holt–Winters in
+//!   error-correction form on log day totals, stepping one calendar day at a time. A day
+//!   without data (missing, closed, or an event day) advances the state without learning, so
+//!   gaps need no imputation and weekdays keep their identity. Innovations are clipped at 3
+//!   robust sigmas (MAD of week-over-week log differences), so an unannounced holiday or outage
+//!   does not drag the level. The weekly factors stay centred over the open days. The constants
+//!   `α, β, γ, φ` are chosen per queue from a small grid by the Huber loss of 1- to H-day-ahead
+//!   forecasts made inside the history (H = the distance to the end of the requested forecast,
+//!   clamped to 7–28 days), i.e. for the horizon actually asked for rather than one step ahead.
+//! * **Intraday profile** `p_k`: shares of the day total per slot, an exponentially weighted
+//!   mean over past days of the same day of week, shrunk towards the pooled profile of its
+//!   group (weekdays or weekend) by `τ` pseudo-days and optionally smoothed over neighbouring
+//!   slots (never into closed hours). The half-life, `τ` and smoothing are chosen per queue by
+//!   the absolute error of each day's slots predicted from that day's own total and the profile
+//!   known the day before, over the last 26 weeks. A day of week never seen in the history is
+//!   closed (forecast zero).
+//! * **Events** `e(d,s)` (see [`events`]): days an event touches are kept out of the baseline.
+//!   A forecast day inside an event takes the uplift and intraday shape a past occurrence of the
+//!   same event (same `name` in the calendar) showed at the same day offset, relative to the
+//!   baseline the model expected then, scaled by the ratio of the two occurrences' configured
+//!   multipliers (so a calendar that expects Double-11 2026 at 3.3× against 3.0× in 2025 scales
+//!   the learned effect by 1.1); without a past occurrence in the history, the configured
+//!   multiplier [`crate::model::Event::multiplier`] is used as is. Moving holidays (Spring
+//!   Festival) are placed by their calendar dates. Handle time on an event day is scaled by the
+//!   ratio the past occurrence showed (configured-only events leave it unchanged).
+//! * **Handle time**: per queue, a contact-weighted level over the last four usable weeks times
+//!   a contact-weighted time-of-day factor over the last eight, smoothed over ±2 slots and
+//!   shrunk towards 1 where few contacts were measured. Without handle time in the history the
+//!   scenario's nominal `aht_seconds` is used, with a warning.
+//!
+//! # Prediction intervals
+//!
+//! The count in a slot is negative binomial with mean `μ = E[y]` and variance `μ + c μ²`, with
+//!
+//! ```text
+//! c = (1 + κ) · exp(σ²_day(h) + σ²_event(d,s)) − 1
+//! ```
+//!
+//! * `κ`: within-day dispersion of slot counts around (actual day total × profile known the
+//!   day before), by moments.
+//! * `σ²_day(h) = a + b·h`: variance of the log day-total error `h` days ahead, fitted to the
+//!   empirical central 80% (resp. 95%) ranges of the in-history h-day-ahead errors, expressed as
+//!   normal sigmas; each band uses its own fit, so heavy tails widen the 95% band without
+//!   inflating the 80%. The bands widen with the horizon.
+//! * `σ²_event`: a learned effect carries the day-level noise of the occurrences it was learned
+//!   from (`σ²/n`) plus 20% of its log size for year-to-year change; a configured-only effect
+//!   carries 40% of its log size. The bands widen around events.
+//!
+//! # Too little history
+//!
+//! With fewer than 14 days of usable history the weekly pattern cannot be estimated: the queue
+//! falls back to a flat level (simple exponential smoothing) and one profile for all days, with
+//! a warning naming the queue.
+
+// The estimators index parallel per-slot and per-day arrays; index loops read like the math.
+#![allow(clippy::needless_range_loop)]
+
+pub mod backtest;
+mod events;
+mod intervals;
+mod model;
+mod series;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Offset, Timelike};
+use serde::{Deserialize, Serialize};
+
+pub use backtest::{backtest, Backtest, BacktestOptions, Scores};
+
+use crate::history::{self, History, HistoryError, RowProblem};
+use crate::model::TimeGrid;
+use crate::scenario::Scenario;
+use model::{ModelKind, QueueModel};
+use series::QueueSeries;
+
+/// One queue in one interval: the forecast staffing works from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastRow {
+    pub queue: String,
+    /// Interval start, RFC 3339 with the scenario zone's offset.
+    pub start: DateTime<FixedOffset>,
+    pub interval_minutes: u32,
+    /// Expected contacts arriving in the interval.
+    pub contacts: f64,
+    /// Expected average handle time of those contacts.
+    pub aht_seconds: f64,
+    /// Central 80% and 95% prediction intervals for the count.
+    pub lo80: f64,
+    pub hi80: f64,
+    pub lo95: f64,
+    pub hi95: f64,
+}
+
+/// A forecast and what the forecaster had to say about its input.
+#[derive(Debug, Clone, Serialize)]
+pub struct Forecast {
+    pub rows: Vec<ForecastRow>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForecastError {
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error("{file}: the history has no rows")]
+    EmptyHistory { file: String },
+    #[error("{file}:{line}: queue {queue}: {start} is earlier than {previous} on line {previous_line}; history must be in time order within each queue")]
+    OutOfOrder {
+        file: String,
+        line: usize,
+        queue: String,
+        start: String,
+        previous: String,
+        previous_line: usize,
+    },
+    #[error("no history for queue(s) {}: every queue of the scenario needs history to forecast from", queues.join(", "))]
+    MissingQueues { queues: Vec<String> },
+    #[error("queue {queue}: no history before the forecast start {start}")]
+    NoHistoryBefore { queue: String, start: NaiveDate },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: {message}")]
+    Row {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{file}: no forecast rows")]
+    EmptyForecast { file: String },
+}
+
+/// Refuses a history with malformed rows, an empty one, or one out of time order within a
+/// queue; `file` names it in errors.
+pub(crate) fn check_history(history: &History, file: &str) -> Result<(), ForecastError> {
+    if !history.problems.is_empty() {
+        return Err(HistoryError::BadRows {
+            file: file.to_string(),
+            problems: history.problems.clone(),
+        }
+        .into());
+    }
+    if history.rows.is_empty() {
+        return Err(ForecastError::EmptyHistory { file: file.into() });
+    }
+    let mut last: BTreeMap<&str, (DateTime<FixedOffset>, usize)> = BTreeMap::new();
+    for r in &history.rows {
+        if let Some(&(prev, prev_line)) = last.get(r.queue.as_str()) {
+            if r.start < prev {
+                return Err(ForecastError::OutOfOrder {
+                    file: file.into(),
+                    line: r.line,
+                    queue: r.queue.clone(),
+                    start: r.start.to_rfc3339(),
+                    previous: prev.to_rfc3339(),
+                    previous_line: prev_line,
+                });
+            }
+        }
+        last.insert(&r.queue, (r.start, r.line));
+    }
+    Ok(())
+}
+
+/// Aggregates a checked history to `interval_minutes` and lays each queue on its day grid,
+/// turning what aggregation found (duplicates, partial intervals) into warnings.
+pub(crate) fn series_by_queue(
+    history: &History,
+    interval_minutes: u32,
+    file: &str,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeMap<String, QueueSeries>, ForecastError> {
+    let (rows, report) = history::aggregate(history, interval_minutes, file)?;
+    if !report.duplicates.is_empty() {
+        warnings.push(format!(
+            "{file}: {} duplicate row(s) ignored (first kept), e.g. {}",
+            report.duplicates.len(),
+            describe(&report.duplicates[0], file)
+        ));
+    }
+    if report.partial_intervals > 0 {
+        warnings.push(format!(
+            "{file}: {} interval(s) built from incomplete source data",
+            report.partial_intervals
+        ));
+    }
+    let mut grouped: BTreeMap<&str, Vec<&history::HistoryRow>> = BTreeMap::new();
+    for r in &rows {
+        grouped.entry(r.queue.as_str()).or_default().push(r);
+    }
+    Ok(grouped
+        .into_iter()
+        .filter_map(|(q, rows)| {
+            QueueSeries::from_rows(q, rows, interval_minutes).map(|s| (q.to_string(), s))
+        })
+        .collect())
+}
+
+fn describe(p: &RowProblem, file: &str) -> String {
+    format!("{file}:{}: {}", p.line, p.message)
+}
+
+/// Forecasts every queue of `scenario` for `days` local dates from `start` on the scenario's
+/// (DST-aware) grid, from `history` (any interval that divides the scenario's).
+///
+/// History on or after `start` is ignored with a warning, so the forecast is always out of
+/// sample. Errors: malformed, empty or out-of-order history; scenario queues without history.
+pub fn forecast_scenario(
+    scenario: &Scenario,
+    history: &History,
+    start: NaiveDate,
+    days: u32,
+) -> Result<Forecast, ForecastError> {
+    let file = "history";
+    check_history(history, file)?;
+    if days == 0 {
+        return Err(ForecastError::Invalid(
+            "days: expected at least 1 day to forecast".into(),
+        ));
+    }
+    let mut warnings = Vec::new();
+    let mut all = series_by_queue(history, scenario.interval_minutes, file, &mut warnings)?;
+    let missing: Vec<String> = scenario
+        .queues
+        .iter()
+        .filter(|q| !all.contains_key(&q.id))
+        .map(|q| q.id.clone())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ForecastError::MissingQueues { queues: missing });
+    }
+    let extra: Vec<&String> = all.keys().filter(|q| scenario.queue(q).is_none()).collect();
+    if !extra.is_empty() {
+        warnings.push(format!(
+            "history queue(s) not in the scenario, ignored: {}",
+            extra
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if let Some(last) = history.last_start() {
+        if last.naive_local().date() >= start {
+            warnings.push(format!(
+                "the forecast starts {start} but the history runs to {}; history from {start} on is ignored",
+                last.naive_local().date()
+            ));
+        }
+    }
+
+    let grid = TimeGrid::new(scenario.time_zone, scenario.interval_minutes, start, days);
+    let end = start + Duration::days(days as i64 - 1);
+    let mut per_queue: Vec<Vec<ForecastRow>> = Vec::with_capacity(scenario.queues.len());
+    for queue in &scenario.queues {
+        let full = all
+            .remove(&queue.id)
+            .ok_or_else(|| ForecastError::MissingQueues {
+                queues: vec![queue.id.clone()],
+            })?;
+        let series = full
+            .before(start)
+            .ok_or_else(|| ForecastError::NoHistoryBefore {
+                queue: queue.id.clone(),
+                start,
+            })?;
+        let excluded = |d: NaiveDate| events::touches(&scenario.events, &queue.id, d);
+        let reach = (end - series.last_date()).num_days().max(1) as usize;
+        let model = QueueModel::fit(&series, &excluded, reach);
+        note_model(&model, &series, &mut warnings);
+        let aht_base = model.aht().unwrap_or_else(|| {
+            warnings.push(format!(
+                "queue {}: no handle time in the history; using the scenario's nominal {} s",
+                queue.id, queue.aht_seconds
+            ));
+            vec![queue.aht_seconds; series.slots]
+        });
+        let mut rows = Vec::with_capacity(grid.days as usize * series.slots);
+        for date in grid.dates() {
+            let base = model.forecast_day(date);
+            let effect = events::day_effect(scenario, &model, &series, date);
+            for iv in grid.intervals_on(date) {
+                let slot = ((iv.local.hour() * 60 + iv.local.minute()) / scenario.interval_minutes)
+                    as usize;
+                let (vol, ev_var, aht_mult) = match &effect {
+                    Some(e) => (e.volume[slot], e.log_var[slot], e.aht),
+                    None => (1.0, 0.0, 1.0),
+                };
+                let mu = base.contacts[slot] * vol;
+                let band = Band::new(
+                    mu,
+                    model.kappa,
+                    base.day_var80 + ev_var,
+                    base.day_var95 + ev_var,
+                );
+                let offset = iv.start.with_timezone(&scenario.time_zone).offset().fix();
+                rows.push(ForecastRow {
+                    queue: queue.id.clone(),
+                    start: iv.start.with_timezone(&offset),
+                    interval_minutes: scenario.interval_minutes,
+                    contacts: round_to(mu, 3),
+                    aht_seconds: round_to(aht_base[slot] * aht_mult, 1),
+                    lo80: band.lo80,
+                    hi80: band.hi80,
+                    lo95: band.lo95,
+                    hi95: band.hi95,
+                });
+            }
+        }
+        per_queue.push(rows);
+    }
+    // Time-major, queues in scenario order within an interval.
+    let mut rows = Vec::with_capacity(per_queue.iter().map(Vec::len).sum());
+    let n = per_queue.first().map_or(0, Vec::len);
+    for i in 0..n {
+        for q in &per_queue {
+            rows.push(q[i].clone());
+        }
+    }
+    Ok(Forecast { rows, warnings })
+}
+
+/// Warnings about how a queue had to be modelled.
+pub(crate) fn note_model(model: &QueueModel, series: &QueueSeries, warnings: &mut Vec<String>) {
+    if model.kind == ModelKind::Flat {
+        warnings.push(format!(
+            "queue {}: only {} day(s) of usable history ({} needed for weekly seasonality); forecasting with a flat level and one intraday profile for every day",
+            model.queue,
+            series.days.iter().flatten().count(),
+            model::MIN_DAYS_FOR_WEEKLY
+        ));
+    }
+    let closed: Vec<&str> = (0..7)
+        .filter(|&k| !model.open[k])
+        .map(|k| ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][k])
+        .collect();
+    if !closed.is_empty() {
+        warnings.push(format!(
+            "queue {}: no history on {}; forecast as closed (zero contacts)",
+            model.queue,
+            closed.join(", ")
+        ));
+    }
+}
+
+/// The prediction intervals of one slot.
+pub(crate) struct Band {
+    pub lo80: f64,
+    pub hi80: f64,
+    pub lo95: f64,
+    pub hi95: f64,
+}
+
+impl Band {
+    pub(crate) fn new(mu: f64, kappa: f64, log_var80: f64, log_var95: f64) -> Band {
+        let c80 = (1.0 + kappa) * log_var80.exp() - 1.0;
+        let c95 = (1.0 + kappa) * log_var95.exp() - 1.0;
+        Band {
+            lo80: intervals::nb_quantile(mu, c80, 0.10),
+            hi80: intervals::nb_quantile(mu, c80, 0.90),
+            lo95: intervals::nb_quantile(mu, c95, 0.025),
+            hi95: intervals::nb_quantile(mu, c95, 0.975),
+        }
+    }
+}
+
+fn round_to(v: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (v * f).round() / f
+}
+
+/// Writes `forecast.csv`.
+pub fn write_forecast(rows: &[ForecastRow], out: impl Write) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    for r in rows {
+        w.serialize(r)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Reads `forecast.csv`; the first malformed row is an error naming its line.
+pub fn read_forecast(path: &Path) -> Result<Vec<ForecastRow>, ForecastError> {
+    let file = path.display().to_string();
+    let mut reader = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
+        csv::ErrorKind::Io(source) => ForecastError::Io {
+            file: file.clone(),
+            source,
+        },
+        other => ForecastError::Row {
+            file: file.clone(),
+            line: 1,
+            message: format!("{other:?}"),
+        },
+    })?;
+    let expected = [
+        "queue",
+        "start",
+        "interval_minutes",
+        "contacts",
+        "aht_seconds",
+        "lo80",
+        "hi80",
+        "lo95",
+        "hi95",
+    ];
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| ForecastError::Row {
+            file: file.clone(),
+            line: 1,
+            message: e.to_string(),
+        })?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if header != expected {
+        return Err(ForecastError::Row {
+            file,
+            line: 1,
+            message: format!(
+                "expected the header `{}`, found `{}`",
+                expected.join(","),
+                header.join(",")
+            ),
+        });
+    }
+    let mut rows = Vec::new();
+    for (i, rec) in reader.deserialize::<ForecastRow>().enumerate() {
+        let fallback_line = i as u64 + 2;
+        let row = rec.map_err(|e| ForecastError::Row {
+            file: file.clone(),
+            line: e.position().map_or(fallback_line, |p| p.line()),
+            message: e.to_string(),
+        })?;
+        let values = [
+            ("contacts", row.contacts),
+            ("aht_seconds", row.aht_seconds),
+            ("lo80", row.lo80),
+            ("hi80", row.hi80),
+            ("lo95", row.lo95),
+            ("hi95", row.hi95),
+        ];
+        if let Some((name, v)) = values.iter().find(|(_, v)| !v.is_finite() || *v < 0.0) {
+            return Err(ForecastError::Row {
+                file,
+                line: fallback_line,
+                message: format!("{name}: expected a number of 0 or more, found {v}"),
+            });
+        }
+        if row.interval_minutes == 0 || (24 * 60) % row.interval_minutes != 0 {
+            return Err(ForecastError::Row {
+                file,
+                line: fallback_line,
+                message: format!(
+                    "interval_minutes: expected minutes that divide a day, found {}",
+                    row.interval_minutes
+                ),
+            });
+        }
+        if row.lo95 > row.lo80 || row.lo80 > row.hi80 || row.hi80 > row.hi95 {
+            return Err(ForecastError::Row {
+                file,
+                line: fallback_line,
+                message: "expected lo95 <= lo80 <= hi80 <= hi95".into(),
+            });
+        }
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        return Err(ForecastError::EmptyForecast { file });
+    }
+    Ok(rows)
+}
