@@ -163,15 +163,18 @@ fn learn(
     }
     let ratio = day.total / base_total;
     let slots = times.len();
-    // Kernel-smoothed actual over expected, shrunk towards 1 by a few pseudo-contacts.
+    // Kernel-smoothed actual over expected (a triangle reaching ±30 minutes, so the smoothing
+    // is the same in time whatever the interval), shrunk towards 1 by a few pseudo-contacts.
+    let reach = (30 * slots / (24 * 60)) as isize;
     let mut shape: Vec<f64> = (0..slots)
         .map(|s| {
             if base_profile[s] <= 0.0 {
                 return 1.0;
             }
             let (mut act, mut exp) = (0.0, 0.0);
-            for j in s.saturating_sub(2)..=(s + 2).min(slots - 1) {
-                let w = 3.0 - (j as f64 - s as f64).abs();
+            let lo = s.saturating_sub(reach as usize);
+            for j in lo..=(s + reach as usize).min(slots - 1) {
+                let w = (reach + 1 - (j as isize - s as isize).abs()) as f64;
                 act += w * day.contacts[j];
                 exp += w * day.total * base_profile[j];
             }

@@ -497,3 +497,323 @@ pub fn read_forecast(path: &Path) -> Result<Vec<ForecastRow>, ForecastError> {
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::HistoryRow;
+    use crate::model::Event;
+    use chrono::{Datelike, TimeZone};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use rand_distr::{Distribution, Poisson};
+
+    const WEEKLY: [f64; 7] = [1.2, 1.0, 0.95, 0.95, 1.05, 0.7, 0.6];
+    const DAILY: f64 = 4000.0;
+
+    fn shape(hour: usize) -> f64 {
+        // Closed at night, a morning and a larger evening peak.
+        if !(7..23).contains(&hour) {
+            return 0.0;
+        }
+        let h = hour as f64;
+        1.0 + 2.0 * (-0.5 * ((h - 10.0) / 1.5f64).powi(2)).exp()
+            + 3.0 * (-0.5 * ((h - 20.0) / 1.5f64).powi(2)).exp()
+    }
+
+    fn true_share(hour: usize) -> f64 {
+        shape(hour) / (0..24).map(shape).sum::<f64>()
+    }
+
+    /// A one-queue scenario at hourly intervals with a sale event that happened a year ago and
+    /// happens again in the forecast.
+    fn synthetic_scenario() -> Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/double11.toml");
+        let mut sc = Scenario::load(&path).unwrap();
+        sc.interval_minutes = 60;
+        let mut q = sc.queues[0].clone();
+        q.id = "q".into();
+        sc.queues = vec![q];
+        let sale = |y: i32, uplift: f64| Event {
+            name: "Sale".into(),
+            date: NaiveDate::from_ymd_opt(y, 9, 9).unwrap(),
+            uplift,
+            pre_days: 0,
+            pre_uplift: 1.0,
+            post_days: 0,
+            post_uplift: 1.0,
+            midnight_spike: 1.0,
+            midnight_hours: 0,
+            queues: Default::default(),
+        };
+        sc.events = vec![sale(2025, 2.0), sale(2026, 2.0)];
+        sc
+    }
+
+    /// Poisson counts around DAILY × weekly factor × shape, doubled on sale days with the
+    /// extra volume in the evening (hours 18-22 take three times their share).
+    fn synthetic_history(sc: &Scenario, first: NaiveDate, end: NaiveDate) -> History {
+        drifting_history(sc, first, end, 0.0)
+    }
+
+    /// As [`synthetic_history`], with the level a random walk of `drift` log-sd per day.
+    fn drifting_history(sc: &Scenario, first: NaiveDate, end: NaiveDate, drift: f64) -> History {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let step = rand_distr::Normal::new(0.0, drift.max(1e-12)).unwrap();
+        let mut level: f64 = 0.0;
+        let mut rows = Vec::new();
+        let mut d = first;
+        while d < end {
+            level += step.sample(&mut rng);
+            let sale = sc.events.iter().any(|e| e.date == d);
+            let evening_boost: f64 = (0..24)
+                .map(|h| true_share(h) * if (18..23).contains(&h) { 3.0 } else { 1.0 })
+                .sum();
+            for h in 0..24 {
+                let mut mean = DAILY
+                    * level.exp()
+                    * WEEKLY[d.weekday().num_days_from_monday() as usize]
+                    * true_share(h);
+                if sale {
+                    let w = if (18..23).contains(&h) { 3.0 } else { 1.0 };
+                    mean *= 2.0 * w / evening_boost;
+                }
+                let n = if mean > 0.0 {
+                    Poisson::new(mean).unwrap().sample(&mut rng)
+                } else {
+                    0.0
+                };
+                let local = d.and_hms_opt(h as u32, 0, 0).unwrap();
+                let start = sc
+                    .time_zone
+                    .from_local_datetime(&local)
+                    .unwrap()
+                    .fixed_offset();
+                rows.push(HistoryRow {
+                    start,
+                    queue: "q".into(),
+                    contacts: n,
+                    aht_seconds: Some(300.0),
+                    line: 0,
+                });
+            }
+            d += Duration::days(1);
+        }
+        History {
+            rows,
+            problems: vec![],
+        }
+    }
+
+    fn day_total(rows: &[ForecastRow], d: NaiveDate) -> f64 {
+        rows.iter()
+            .filter(|r| r.start.date_naive() == d)
+            .map(|r| r.contacts)
+            .sum()
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn recovers_intraday_shape_weekly_pattern_and_event_uplift() {
+        let sc = synthetic_scenario();
+        let start = date(2026, 8, 31); // a Monday
+        let history = synthetic_history(&sc, date(2025, 6, 2), start);
+        let fc = forecast_scenario(&sc, &history, start, 28).unwrap();
+        assert!(fc.warnings.is_empty(), "{:?}", fc.warnings);
+
+        // Weekly pattern: each ordinary day of the first week within 3% of DAILY × factor.
+        for k in 0..7 {
+            let d = start + Duration::days(k);
+            let total = day_total(&fc.rows, d);
+            let want = DAILY * WEEKLY[k as usize];
+            assert!(
+                (total / want - 1.0).abs() < 0.03,
+                "day {k}: {total:.0} vs {want:.0}"
+            );
+        }
+        // Intraday shape: the shares of an ordinary Tuesday within 0.004 of the truth in every
+        // hour (shares run up to 0.13), and zero while closed.
+        let tue = start + Duration::days(1);
+        let total = day_total(&fc.rows, tue);
+        for r in fc.rows.iter().filter(|r| r.start.date_naive() == tue) {
+            let h = r.start.hour() as usize;
+            let share = r.contacts / total;
+            assert!(
+                (share - true_share(h)).abs() < 0.004,
+                "hour {h}: {share:.4} vs {:.4}",
+                true_share(h)
+            );
+        }
+        // Event: 2026-09-09 (a Wednesday) doubles, with the evening tripled, learned from 2025.
+        let sale = date(2026, 9, 9);
+        let total = day_total(&fc.rows, sale);
+        let want = 2.0 * DAILY * WEEKLY[2];
+        assert!(
+            (total / want - 1.0).abs() < 0.06,
+            "sale day {total:.0} vs {want:.0}"
+        );
+        let evening: f64 = fc
+            .rows
+            .iter()
+            .filter(|r| r.start.date_naive() == sale && (18..23).contains(&r.start.hour()))
+            .map(|r| r.contacts)
+            .sum();
+        let boost: f64 = (0..24)
+            .map(|h| true_share(h) * if (18..23).contains(&h) { 3.0 } else { 1.0 })
+            .sum();
+        let want_share: f64 = (18..23).map(|h| 3.0 * true_share(h) / boost).sum();
+        assert!(
+            (evening / total - want_share).abs() < 0.03,
+            "evening share {:.3} vs {want_share:.3}",
+            evening / total
+        );
+    }
+
+    #[test]
+    fn intervals_widen_with_horizon_and_around_events() {
+        let sc = synthetic_scenario();
+        let start = date(2026, 8, 31);
+        // A level that wanders (2% a day) is what makes far days less certain than near ones.
+        let history = drifting_history(&sc, date(2025, 6, 2), start, 0.02);
+        let fc = forecast_scenario(&sc, &history, start, 28).unwrap();
+        let rel_width = |d: NaiveDate, hour: u32| {
+            let r = fc
+                .rows
+                .iter()
+                .find(|r| r.start.date_naive() == d && r.start.hour() == hour)
+                .unwrap();
+            (r.hi80 - r.lo80) / r.contacts
+        };
+        let first_thu = start + Duration::days(3);
+        let last_thu = first_thu + Duration::days(21);
+        assert!(
+            rel_width(last_thu, 20) > rel_width(first_thu, 20) * 1.2,
+            "{} vs {}",
+            rel_width(last_thu, 20),
+            rel_width(first_thu, 20)
+        );
+        let sale = date(2026, 9, 9);
+        let ordinary_wed = sale + Duration::days(7);
+        assert!(rel_width(sale, 20) > rel_width(ordinary_wed, 20) * 1.05);
+        for r in &fc.rows {
+            assert!(
+                r.lo95 <= r.lo80
+                    && r.lo80 <= r.contacts.ceil()
+                    && r.contacts.floor() <= r.hi80
+                    && r.hi80 <= r.hi95,
+                "{r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn short_history_falls_back_with_a_warning() {
+        let sc = synthetic_scenario();
+        let start = date(2026, 8, 31);
+        let history = synthetic_history(&sc, date(2026, 8, 22), start);
+        let fc = forecast_scenario(&sc, &history, start, 7).unwrap();
+        assert!(
+            fc.warnings
+                .iter()
+                .any(|w| w.contains("queue q") && w.contains("weekly seasonality")),
+            "{:?}",
+            fc.warnings
+        );
+        let total = day_total(&fc.rows, start);
+        assert!(total > 0.5 * DAILY && total < 1.5 * DAILY, "{total}");
+    }
+
+    #[test]
+    fn bad_history_is_refused_with_lines_and_queues() {
+        let sc = synthetic_scenario();
+        let start = date(2026, 8, 31);
+        let empty = History::default();
+        assert!(matches!(
+            forecast_scenario(&sc, &empty, start, 7),
+            Err(ForecastError::EmptyHistory { .. })
+        ));
+
+        let mut h = synthetic_history(&sc, date(2026, 6, 1), start);
+        for (i, r) in h.rows.iter_mut().enumerate() {
+            r.line = i + 2;
+        }
+        let mut swapped = h.clone();
+        swapped.rows.swap(10, 11);
+        let err = forecast_scenario(&sc, &swapped, start, 7)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(":12:") && err.contains("queue q") && err.contains("time order"),
+            "{err}"
+        );
+
+        let text = "start,queue,contacts\n2026-08-01T00:00:00+08:00,q,-3\n2026-08-01T01:00:00+08:00,q,abc\n";
+        let bad = crate::history::parse(text, "h.csv").unwrap();
+        let err = forecast_scenario(&sc, &bad, start, 7)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("history:2:") && err.contains("history:3:"),
+            "{err}"
+        );
+
+        let mut other = h.clone();
+        other
+            .rows
+            .iter_mut()
+            .for_each(|r| r.queue = "elsewhere".into());
+        let err = forecast_scenario(&sc, &other, start, 7)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no history for queue(s) q"), "{err}");
+
+        let fc = forecast_scenario(&sc, &h, date(2026, 8, 24), 7).unwrap();
+        assert!(
+            fc.warnings
+                .iter()
+                .any(|w| w.contains("history from 2026-08-24 on is ignored")),
+            "{:?}",
+            fc.warnings
+        );
+    }
+
+    #[test]
+    fn forecast_file_round_trips_and_bad_rows_name_their_line() {
+        let row = ForecastRow {
+            queue: "q".into(),
+            start: DateTime::parse_from_rfc3339("2026-11-11T00:15:00+08:00").unwrap(),
+            interval_minutes: 15,
+            contacts: 120.5,
+            aht_seconds: 300.0,
+            lo80: 100.0,
+            hi80: 140.0,
+            lo95: 90.0,
+            hi95: 150.0,
+        };
+        let mut buf = Vec::new();
+        write_forecast(std::slice::from_ref(&row), &mut buf).unwrap();
+        let text = String::from_utf8(buf.clone()).unwrap();
+        assert!(text.starts_with("queue,start,interval_minutes,contacts,aht_seconds,lo80,hi80,lo95,hi95\nq,2026-11-11T00:15:00+08:00,"), "{text}");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.csv");
+        std::fs::write(&p, &buf).unwrap();
+        assert_eq!(read_forecast(&p).unwrap(), vec![row]);
+        std::fs::write(
+            &p,
+            format!("{text}q,2026-11-11T00:30:00+08:00,15,x,300,1,2,0,3\n"),
+        )
+        .unwrap();
+        let err = read_forecast(&p).unwrap_err().to_string();
+        assert!(err.contains(":3:"), "{err}");
+        std::fs::write(
+            &p,
+            format!("{text}q,2026-11-11T00:30:00+08:00,15,-1,300,1,2,0,3\n"),
+        )
+        .unwrap();
+        let err = read_forecast(&p).unwrap_err().to_string();
+        assert!(err.contains(":3:") && err.contains("contacts"), "{err}");
+    }
+}
