@@ -94,8 +94,7 @@ pub fn run(args: ForecastArgs, global: Global) -> anyhow::Result<ExitCode> {
     };
     let file = history_path.display().to_string();
     let h = history::read(&history_path)?;
-    let fc = forecast::forecast_scenario(&scenario, &h, start, days)
-        .map_err(|e| anyhow::anyhow!("{}", e.to_string().replacen("history", &file, 1)))?;
+    let fc = forecast::forecast_history(&scenario, &h, &file, start, days)?;
     let f = File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut w = BufWriter::new(f);
     forecast::write_forecast(&fc.rows, &mut w)

@@ -7,10 +7,11 @@
 //!
 //! Quantiles are exact (summing the pmf by its recurrence) while the mean is small, where the
 //! count's discreteness and skew matter; above that a Cornish–Fisher expansion with the
-//! distribution's skewness is accurate to a fraction of a contact and costs O(1), which keeps a
-//! 20-queue, 8-week forecast fast.
+//! distribution's skewness is accurate to a contact or two and costs O(1), which keeps a
+//! 20-queue, 8-week forecast fast; where the skewness is large (a very uncertain rate) the
+//! moment-matched gamma takes over.
 
-use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::distribution::{ContinuousCDF, Gamma, Normal};
 
 /// Mean above which the Cornish–Fisher approximation replaces the exact sum.
 const EXACT_BELOW: f64 = 60.0;
@@ -34,9 +35,19 @@ pub(crate) fn nb_quantile(mu: f64, c: f64, p: f64) -> f64 {
         let sd = var.sqrt();
         // NB skewness: (1 + 2 c mu) / sqrt(mu (1 + c mu)).
         let skew = (1.0 + 2.0 * c * mu) / (mu * (1.0 + c * mu)).sqrt();
-        let zp = z(p);
-        let w = zp + (zp * zp - 1.0) * skew / 6.0;
-        (mu + sd * w).max(0.0).round()
+        if skew < 0.5 {
+            let zp = z(p);
+            let w = zp + (zp * zp - 1.0) * skew / 6.0;
+            (mu + sd * w).max(0.0).round()
+        } else {
+            // Strongly skewed (a wide rate uncertainty, e.g. an event never observed): the
+            // gamma mixing dominates the Poisson noise, so the moment-matched gamma is close
+            // where Cornish–Fisher would stop being monotone.
+            Gamma::new(mu * mu / var, mu / var)
+                .map_or(mu, |g| g.inverse_cdf(p))
+                .max(0.0)
+                .round()
+        }
     }
 }
 
@@ -92,6 +103,16 @@ mod tests {
                 assert!(cdf(q - 1.0) < p, "mu {mu} c {c} p {p}: F({q} - 1) >= p");
             }
         }
+    }
+
+    #[test]
+    fn very_uncertain_rates_keep_quantiles_in_order() {
+        let qs: Vec<f64> = [0.025, 0.1, 0.5, 0.9, 0.975]
+            .iter()
+            .map(|&p| nb_quantile(221.0, 1.5, p))
+            .collect();
+        assert!(qs.windows(2).all(|w| w[0] <= w[1]), "{qs:?}");
+        assert!(qs[4] > 3.0 * 221.0, "{qs:?}");
     }
 
     #[test]

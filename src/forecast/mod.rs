@@ -236,7 +236,17 @@ pub fn forecast_scenario(
     start: NaiveDate,
     days: u32,
 ) -> Result<Forecast, ForecastError> {
-    let file = "history";
+    forecast_history(scenario, history, "history", start, days)
+}
+
+/// [`forecast_scenario`] for a history read from `file`, which errors and warnings name.
+pub fn forecast_history(
+    scenario: &Scenario,
+    history: &History,
+    file: &str,
+    start: NaiveDate,
+    days: u32,
+) -> Result<Forecast, ForecastError> {
     check_history(history, file)?;
     if days == 0 {
         return Err(ForecastError::Invalid(
@@ -378,13 +388,18 @@ pub(crate) struct Band {
 
 impl Band {
     pub(crate) fn new(mu: f64, kappa: f64, log_var80: f64, log_var95: f64) -> Band {
+        // The two bands' spreads are fitted separately; the 95% one is never the narrower.
         let c80 = (1.0 + kappa) * log_var80.exp() - 1.0;
-        let c95 = (1.0 + kappa) * log_var95.exp() - 1.0;
+        let c95 = (1.0 + kappa) * log_var95.max(log_var80).exp() - 1.0;
+        let (lo80, hi80) = (
+            intervals::nb_quantile(mu, c80, 0.10),
+            intervals::nb_quantile(mu, c80, 0.90),
+        );
         Band {
-            lo80: intervals::nb_quantile(mu, c80, 0.10),
-            hi80: intervals::nb_quantile(mu, c80, 0.90),
-            lo95: intervals::nb_quantile(mu, c95, 0.025),
-            hi95: intervals::nb_quantile(mu, c95, 0.975),
+            lo80,
+            hi80,
+            lo95: intervals::nb_quantile(mu, c95, 0.025).min(lo80),
+            hi95: intervals::nb_quantile(mu, c95, 0.975).max(hi80),
         }
     }
 }
