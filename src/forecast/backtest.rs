@@ -189,14 +189,14 @@ pub fn backtest(
     file: &str,
     opts: BacktestOptions,
 ) -> Result<Backtest, ForecastError> {
-    check_history(history, file)?;
+    let groups = check_history(history, file)?;
     if opts.holdout_days == 0 || opts.origins == 0 {
         return Err(ForecastError::Invalid(
             "holdout days and origins must each be at least 1".into(),
         ));
     }
     let mut warnings = Vec::new();
-    let all = series_by_queue(history, opts.interval_minutes, file, &mut warnings)?;
+    let all = series_by_queue(history, groups, opts.interval_minutes, file, &mut warnings)?;
     let data_days: Vec<NaiveDate> = all
         .values()
         .flat_map(|s| s.data_dates())

@@ -155,9 +155,37 @@ pub enum ForecastError {
     EmptyForecast { file: String },
 }
 
+/// Row indices of each queue, in file order, queues in order of first appearance.
+fn rows_by_queue(history: &History) -> Vec<(&str, Vec<usize>)> {
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    // Files usually cycle through the queues in a fixed order: try the queue after the last
+    // one first, so most rows cost one string comparison.
+    let mut last = 0usize;
+    for (i, r) in history.rows.iter().enumerate() {
+        let n = groups.len();
+        let found = [(last + 1) % n.max(1), last]
+            .into_iter()
+            .chain(0..n)
+            .find(|&g| groups.get(g).is_some_and(|(q, _)| *q == r.queue));
+        let g = match found {
+            Some(g) => g,
+            None => {
+                groups.push((r.queue.as_str(), Vec::new()));
+                n
+            }
+        };
+        groups[g].1.push(i);
+        last = g;
+    }
+    groups
+}
+
 /// Refuses a history with malformed rows, an empty one, or one out of time order within a
-/// queue; `file` names it in errors.
-pub(crate) fn check_history(history: &History, file: &str) -> Result<(), ForecastError> {
+/// queue; `file` names it in errors. Returns each queue's rows, for [`series_by_queue`].
+pub(crate) fn check_history<'h>(
+    history: &'h History,
+    file: &str,
+) -> Result<Vec<(&'h str, Vec<usize>)>, ForecastError> {
     if !history.problems.is_empty() {
         return Err(HistoryError::BadRows {
             file: file.to_string(),
@@ -168,57 +196,94 @@ pub(crate) fn check_history(history: &History, file: &str) -> Result<(), Forecas
     if history.rows.is_empty() {
         return Err(ForecastError::EmptyHistory { file: file.into() });
     }
-    let mut last: BTreeMap<&str, (DateTime<FixedOffset>, usize)> = BTreeMap::new();
-    for r in &history.rows {
-        if let Some(&(prev, prev_line)) = last.get(r.queue.as_str()) {
-            if r.start < prev {
+    let groups = rows_by_queue(history);
+    for (queue, idx) in &groups {
+        for w in idx.windows(2) {
+            let (prev, r) = (&history.rows[w[0]], &history.rows[w[1]]);
+            if r.start < prev.start {
                 return Err(ForecastError::OutOfOrder {
                     file: file.into(),
                     line: r.line,
-                    queue: r.queue.clone(),
+                    queue: queue.to_string(),
                     start: r.start.to_rfc3339(),
-                    previous: prev.to_rfc3339(),
-                    previous_line: prev_line,
+                    previous: prev.start.to_rfc3339(),
+                    previous_line: prev.line,
                 });
             }
         }
-        last.insert(&r.queue, (r.start, r.line));
     }
-    Ok(())
+    Ok(groups)
 }
 
-/// Aggregates a checked history to `interval_minutes` and lays each queue on its day grid,
-/// turning what aggregation found (duplicates, partial intervals) into warnings.
+/// Whether a queue's rows (in time order) are already one per interval on the modelling grid:
+/// aligned starts, no repeated instant, and mostly `interval_minutes` apart. Aggregation is the
+/// identity on such rows, so it is skipped; anything else goes through
+/// [`history::aggregate`].
+fn already_on_grid(rows: &[&history::HistoryRow], interval_minutes: u32) -> bool {
+    let aligned = rows.iter().all(|r| {
+        let t = r.start.naive_local();
+        t.second() == 0 && t.minute() % interval_minutes == 0
+    });
+    if !aligned {
+        return false;
+    }
+    let step = interval_minutes as i64 * 60;
+    let (mut exact, mut pairs) = (0usize, 0usize);
+    for w in rows.windows(2) {
+        let gap = (w[1].start - w[0].start).num_seconds();
+        if gap <= 0 {
+            return false;
+        }
+        pairs += 1;
+        exact += usize::from(gap == step);
+    }
+    2 * exact >= pairs
+}
+
+/// Lays each queue of a checked history on its day grid at `interval_minutes`, aggregating finer
+/// rows with [`history::aggregate`] and turning what it found (duplicates, partial intervals)
+/// into warnings.
 pub(crate) fn series_by_queue(
     history: &History,
+    groups: Vec<(&str, Vec<usize>)>,
     interval_minutes: u32,
     file: &str,
     warnings: &mut Vec<String>,
 ) -> Result<BTreeMap<String, QueueSeries>, ForecastError> {
-    let (rows, report) = history::aggregate(history, interval_minutes, file)?;
-    if !report.duplicates.is_empty() {
+    let mut out = BTreeMap::new();
+    let (mut duplicates, mut partial) = (Vec::new(), 0usize);
+    for (queue, idx) in groups {
+        let rows: Vec<&history::HistoryRow> = idx.iter().map(|&i| &history.rows[i]).collect();
+        let series = if already_on_grid(&rows, interval_minutes) {
+            QueueSeries::from_rows(queue, rows, interval_minutes)
+        } else {
+            let own = History {
+                rows: rows.into_iter().cloned().collect(),
+                problems: Vec::new(),
+            };
+            let (agg, report) = history::aggregate(&own, interval_minutes, file)?;
+            duplicates.extend(report.duplicates);
+            partial += report.partial_intervals;
+            QueueSeries::from_rows(queue, &agg, interval_minutes)
+        };
+        if let Some(s) = series {
+            out.insert(queue.to_string(), s);
+        }
+    }
+    if !duplicates.is_empty() {
+        duplicates.sort_by_key(|p| p.line);
         warnings.push(format!(
             "{file}: {} duplicate row(s) ignored (first kept), e.g. {}",
-            report.duplicates.len(),
-            describe(&report.duplicates[0], file)
+            duplicates.len(),
+            describe(&duplicates[0], file)
         ));
     }
-    if report.partial_intervals > 0 {
+    if partial > 0 {
         warnings.push(format!(
-            "{file}: {} interval(s) built from incomplete source data",
-            report.partial_intervals
+            "{file}: {partial} interval(s) built from incomplete source data"
         ));
     }
-    let mut grouped: BTreeMap<&str, Vec<&history::HistoryRow>> = BTreeMap::new();
-    for r in &rows {
-        grouped.entry(r.queue.as_str()).or_default().push(r);
-    }
-    Ok(grouped
-        .into_iter()
-        .filter_map(|(q, rows)| {
-            QueueSeries::from_rows(q, rows, interval_minutes).map(|s| (q.to_string(), s))
-        })
-        .collect())
+    Ok(out)
 }
 
 fn describe(p: &RowProblem, file: &str) -> String {
@@ -247,14 +312,20 @@ pub fn forecast_history(
     start: NaiveDate,
     days: u32,
 ) -> Result<Forecast, ForecastError> {
-    check_history(history, file)?;
+    let groups = check_history(history, file)?;
     if days == 0 {
         return Err(ForecastError::Invalid(
             "days: expected at least 1 day to forecast".into(),
         ));
     }
     let mut warnings = Vec::new();
-    let mut all = series_by_queue(history, scenario.interval_minutes, file, &mut warnings)?;
+    let mut all = series_by_queue(
+        history,
+        groups,
+        scenario.interval_minutes,
+        file,
+        &mut warnings,
+    )?;
     let missing: Vec<String> = scenario
         .queues
         .iter()
@@ -286,7 +357,7 @@ pub fn forecast_history(
 
     let grid = TimeGrid::new(scenario.time_zone, scenario.interval_minutes, start, days);
     let end = start + Duration::days(days as i64 - 1);
-    let mut per_queue: Vec<Vec<ForecastRow>> = Vec::with_capacity(scenario.queues.len());
+    let mut fitted = Vec::with_capacity(scenario.queues.len());
     for queue in &scenario.queues {
         let full = all
             .remove(&queue.id)
@@ -310,14 +381,29 @@ pub fn forecast_history(
             ));
             vec![queue.aht_seconds; series.slots]
         });
-        let mut rows = Vec::with_capacity(grid.days as usize * series.slots);
-        for date in grid.dates() {
-            let base = model.forecast_day(date);
-            let effect = events::day_effect(scenario, &model, &series, date);
-            for iv in grid.intervals_on(date) {
-                let slot = ((iv.local.hour() * 60 + iv.local.minute()) / scenario.interval_minutes)
-                    as usize;
-                let (vol, ev_var, aht_mult) = match &effect {
+        fitted.push((queue, model, series, aht_base));
+    }
+
+    // Time-major, queues in scenario order within an interval.
+    let slots = (24 * 60 / scenario.interval_minutes) as usize;
+    let mut rows = Vec::with_capacity(days as usize * slots * fitted.len());
+    for date in grid.dates() {
+        let per_queue: Vec<_> = fitted
+            .iter()
+            .map(|(_, model, series, _)| {
+                (
+                    model.forecast_day(date),
+                    events::day_effect(scenario, model, series, date),
+                )
+            })
+            .collect();
+        for iv in grid.intervals_on(date) {
+            let slot =
+                ((iv.local.hour() * 60 + iv.local.minute()) / scenario.interval_minutes) as usize;
+            let offset = iv.start.with_timezone(&scenario.time_zone).offset().fix();
+            let start = iv.start.with_timezone(&offset);
+            for ((queue, model, _, aht_base), (base, effect)) in fitted.iter().zip(&per_queue) {
+                let (vol, ev_var, aht_mult) = match effect {
                     Some(e) => (e.volume[slot], e.log_var[slot], e.aht),
                     None => (1.0, 0.0, 1.0),
                 };
@@ -328,10 +414,9 @@ pub fn forecast_history(
                     base.day_var80 + ev_var,
                     base.day_var95 + ev_var,
                 );
-                let offset = iv.start.with_timezone(&scenario.time_zone).offset().fix();
                 rows.push(ForecastRow {
                     queue: queue.id.clone(),
-                    start: iv.start.with_timezone(&offset),
+                    start,
                     interval_minutes: scenario.interval_minutes,
                     contacts: round_to(mu, 3),
                     aht_seconds: round_to(aht_base[slot] * aht_mult, 1),
@@ -341,15 +426,6 @@ pub fn forecast_history(
                     hi95: band.hi95,
                 });
             }
-        }
-        per_queue.push(rows);
-    }
-    // Time-major, queues in scenario order within an interval.
-    let mut rows = Vec::with_capacity(per_queue.iter().map(Vec::len).sum());
-    let n = per_queue.first().map_or(0, Vec::len);
-    for i in 0..n {
-        for q in &per_queue {
-            rows.push(q[i].clone());
         }
     }
     Ok(Forecast { rows, warnings })

@@ -100,15 +100,6 @@ struct LevelFit {
     sigma: f64,
 }
 
-/// Intraday shares per day of week (each sums to 1 over the day's slots; all zero if closed).
-#[derive(Debug, Clone)]
-struct ProfileParams {
-    half_life_weeks: f64,
-    /// Pseudo-days of the pooled profile mixed into a day type's own.
-    pool: f64,
-    smooth: bool,
-}
-
 /// A fitted queue model, ready to forecast any date after `origin`.
 #[derive(Debug, Clone)]
 pub(crate) struct QueueModel {
@@ -363,8 +354,10 @@ fn fit_level(
     let clip = 3.0 * sigma;
     let init = initial_state(x, dows, open, kind);
     let horizon = reach_days.clamp(7, 28);
-    // Score only after a warm-up, so the initial state does not decide the choice.
+    // Score only after a warm-up, so the initial state does not decide the choice, and over
+    // the last year at most: recent behaviour is what the forecast continues.
     let warm = 14.min(x.len() / 3);
+    let score_from = warm.max(x.len().saturating_sub(364));
 
     let mut candidates = Vec::new();
     if kind == ModelKind::Flat {
@@ -403,7 +396,7 @@ fn fit_level(
         let reach = damped_sums(p.phi, horizon);
         let (mut loss, mut count) = (0.0, 0usize);
         run_level(x, dows, open, p, &init, clip, |t, s| {
-            if t < warm {
+            if t < score_from {
                 return;
             }
             for h in 1..=horizon.min(x.len() - t) {
@@ -497,115 +490,162 @@ fn pool_group(kind: ModelKind, dow: usize) -> usize {
 
 /// Light [1 2 1] smoothing across neighbouring slots that never moves volume into a slot the
 /// profile has at zero (closed hours stay closed), renormalized to sum to 1.
-fn smooth(p: &[f64]) -> Vec<f64> {
+fn smooth(p: &[f64], out: &mut [f64]) {
     let n = p.len();
-    let mut out = vec![0.0; n];
+    let mut total = 0.0;
     for s in 0..n {
+        out[s] = 0.0;
         if p[s] <= 0.0 {
             continue;
         }
         let mut acc = 2.0 * p[s];
         let mut w = 2.0;
-        for j in [s.wrapping_sub(1), s + 1] {
-            if j < n && p[j] > 0.0 {
-                acc += p[j];
-                w += 1.0;
-            }
+        if s > 0 && p[s - 1] > 0.0 {
+            acc += p[s - 1];
+            w += 1.0;
+        }
+        if s + 1 < n && p[s + 1] > 0.0 {
+            acc += p[s + 1];
+            w += 1.0;
         }
         out[s] = acc / w;
+        total += out[s];
     }
-    let total: f64 = out.iter().sum();
     if total > 0.0 {
         out.iter_mut().for_each(|v| *v /= total);
     }
-    out
 }
 
+/// Exponentially weighted sums of daily shares per day of week and per pool group. Instead of
+/// decaying every sum each day, each new day enters with a weight growing by `1/decay` per day
+/// (rescaled now and then), so a day costs one pass over its own slots.
 struct ProfileState {
-    acc: Vec<Vec<f64>>,
-    weight: Vec<f64>,
-    group_acc: Vec<Vec<f64>>,
-    group_weight: Vec<f64>,
+    slots: usize,
+    acc: Vec<f64>,
+    weight: [f64; 7],
+    group_acc: Vec<f64>,
+    group_weight: [f64; 2],
+    growth: f64,
+    gain: f64,
 }
 
 impl ProfileState {
-    fn new(slots: usize) -> Self {
+    fn new(slots: usize, half_life_weeks: f64) -> Self {
         ProfileState {
-            acc: vec![vec![0.0; slots]; 7],
-            weight: vec![0.0; 7],
-            group_acc: vec![vec![0.0; slots]; 2],
-            group_weight: vec![0.0; 2],
+            slots,
+            acc: vec![0.0; 7 * slots],
+            weight: [0.0; 7],
+            group_acc: vec![0.0; 2 * slots],
+            group_weight: [0.0; 2],
+            growth: 0.5f64.powf(-1.0 / (7.0 * half_life_weeks)),
+            gain: 1.0,
         }
     }
 
-    fn predict(&self, k: usize, g: usize, p: &ProfileParams) -> Option<Vec<f64>> {
+    /// Moves to the next calendar day.
+    fn advance(&mut self) {
+        self.gain *= self.growth;
+        if self.gain > 1e100 {
+            let f = 1.0 / self.gain;
+            self.acc.iter_mut().for_each(|v| *v *= f);
+            self.group_acc.iter_mut().for_each(|v| *v *= f);
+            self.weight.iter_mut().for_each(|v| *v *= f);
+            self.group_weight.iter_mut().for_each(|v| *v *= f);
+            self.gain = 1.0;
+        }
+    }
+
+    fn learn(&mut self, k: usize, g: usize, contacts: &[f64], total: f64) {
+        let w = self.gain / total;
+        let own = &mut self.acc[k * self.slots..(k + 1) * self.slots];
+        for (a, c) in own.iter_mut().zip(contacts) {
+            *a += w * c;
+        }
+        let grp = &mut self.group_acc[g * self.slots..(g + 1) * self.slots];
+        for (a, c) in grp.iter_mut().zip(contacts) {
+            *a += w * c;
+        }
+        self.weight[k] += self.gain;
+        self.group_weight[g] += self.gain;
+    }
+
+    /// Own and pooled mean shares, and the own weight in equivalent days; `None` before any day
+    /// of either kind has been seen.
+    fn means(&self, k: usize, g: usize, own: &mut [f64], pooled: &mut [f64]) -> Option<f64> {
         let (w, gw) = (self.weight[k], self.group_weight[g]);
-        let pool = if gw > 0.0 { p.pool } else { 0.0 };
-        if w + pool <= 0.0 {
+        if w <= 0.0 && gw <= 0.0 {
             return None;
         }
-        let raw: Vec<f64> = (0..self.acc[k].len())
-            .map(|s| {
-                let own = self.acc[k][s];
-                let pooled = if gw > 0.0 {
-                    self.group_acc[g][s] / gw
-                } else {
-                    0.0
-                };
-                if p.pool.is_infinite() {
-                    pooled
-                } else {
-                    (own + pool * pooled) / (w + pool)
-                }
-            })
-            .collect();
-        Some(if p.smooth { smooth(&raw) } else { raw })
+        for s in 0..self.slots {
+            own[s] = if w > 0.0 {
+                self.acc[k * self.slots + s] / w
+            } else {
+                0.0
+            };
+            pooled[s] = if gw > 0.0 {
+                self.group_acc[g * self.slots + s] / gw
+            } else {
+                0.0
+            };
+        }
+        Some(w / self.gain)
     }
 }
 
-/// Runs the exponentially weighted profile recursion over the history, calling `visit(i,
-/// predicted)` for each usable day before it is learned from.
+/// Mixes a day type's own profile with its group's: `τ` pseudo-days of the pooled profile.
+fn mix(own: &[f64], pooled: &[f64], own_days: f64, pool: f64, has_group: bool, out: &mut [f64]) {
+    let pool = if has_group { pool } else { 0.0 };
+    for s in 0..own.len() {
+        out[s] = if pool.is_infinite() {
+            pooled[s]
+        } else if own_days + pool > 0.0 {
+            (own_days * own[s] + pool * pooled[s]) / (own_days + pool)
+        } else {
+            pooled[s]
+        };
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ProfileParams {
+    half_life_weeks: f64,
+    /// Pseudo-days of the pooled profile mixed into a day type's own.
+    pool: f64,
+    smooth: bool,
+}
+
+const POOLS: [f64; 5] = [0.0, 1.0, 4.0, 16.0, f64::INFINITY];
+
+/// Runs the recursion for one half-life, calling `visit(i, own, pooled, own_days, has_group)`
+/// on each day with data (usable or not) before it is learned from.
 fn run_profiles(
     series: &QueueSeries,
     usable: &[bool],
     kind: ModelKind,
-    p: &ProfileParams,
-    mut visit: impl FnMut(usize, &Vec<f64>),
-    mut on_excluded: impl FnMut(usize, Vec<f64>),
+    half_life_weeks: f64,
+    mut visit: impl FnMut(usize, &[f64], &[f64], f64, bool),
 ) -> ProfileState {
-    let decay = 0.5f64.powf(1.0 / (7.0 * p.half_life_weeks));
-    let mut st = ProfileState::new(series.slots);
+    let slots = series.slots;
+    let mut st = ProfileState::new(slots, half_life_weeks);
+    let (mut own, mut pooled) = (vec![0.0; slots], vec![0.0; slots]);
     for i in 0..series.days.len() {
-        let k = dow(series.date(i));
-        let g = pool_group(kind, k);
-        for w in st.weight.iter_mut().chain(st.group_weight.iter_mut()) {
-            *w *= decay;
-        }
-        for a in st.acc.iter_mut().chain(st.group_acc.iter_mut()) {
-            a.iter_mut().for_each(|v| *v *= decay);
-        }
-        let k = if kind == ModelKind::Flat { 0 } else { k };
+        st.advance();
         let Some(day) = series.days[i].as_ref() else {
             continue;
         };
-        if !usable[i] {
-            if day.total > 0.0 {
-                if let Some(pred) = st.predict(k, g, p) {
-                    on_excluded(i, pred);
-                }
+        let d = dow(series.date(i));
+        let (k, g) = (
+            if kind == ModelKind::Flat { 0 } else { d },
+            pool_group(kind, d),
+        );
+        if day.total > 0.0 {
+            if let Some(own_days) = st.means(k, g, &mut own, &mut pooled) {
+                visit(i, &own, &pooled, own_days, st.group_weight[g] > 0.0);
             }
-            continue;
         }
-        if let Some(pred) = st.predict(k, g, p) {
-            visit(i, &pred);
+        if usable[i] {
+            st.learn(k, g, &day.contacts, day.total);
         }
-        for s in 0..series.slots {
-            let share = day.contacts[s] / day.total;
-            st.acc[k][s] += share;
-            st.group_acc[g][s] += share;
-        }
-        st.weight[k] += 1.0;
-        st.group_weight[g] += 1.0;
     }
     st
 }
@@ -618,84 +658,103 @@ type Profiles = ([Vec<f64>; 7], f64, HashMap<NaiveDate, Vec<f64>>);
 /// dispersion of the chosen profile.
 fn fit_profiles(series: &QueueSeries, usable: &[bool], kind: ModelKind) -> Profiles {
     let n = series.days.len();
+    let slots = series.slots;
     let score_from = n.saturating_sub(26 * 7).max(14.min(n / 2));
-    let mut candidates = Vec::new();
-    if kind == ModelKind::Flat {
-        candidates.push(ProfileParams {
-            half_life_weeks: 2.0,
-            pool: f64::INFINITY,
-            smooth: true,
-        });
-    } else {
-        for &half_life_weeks in &[2.0, 4.0, 8.0, 16.0, 52.0] {
-            for &pool in &[0.0, 1.0, 4.0, 16.0, f64::INFINITY] {
-                for smooth in [false, true] {
-                    candidates.push(ProfileParams {
-                        half_life_weeks,
-                        pool,
-                        smooth,
-                    });
-                }
-            }
-        }
-    }
-    let mut best = (f64::INFINITY, 0usize);
-    if candidates.len() > 1 {
-        for (ci, p) in candidates.iter().enumerate() {
-            let mut loss = 0.0;
+    let mut chosen = ProfileParams {
+        half_life_weeks: 2.0,
+        pool: f64::INFINITY,
+        smooth: true,
+    };
+    if kind == ModelKind::Weekly {
+        let mut best = f64::INFINITY;
+        let (mut mixed, mut smoothed) = (vec![0.0; slots], vec![0.0; slots]);
+        for half_life_weeks in [2.0, 4.0, 8.0, 16.0, 52.0] {
+            let mut loss = [[0.0f64; 2]; POOLS.len()];
             let mut scored = false;
             run_profiles(
                 series,
                 usable,
                 kind,
-                p,
-                |i, pred| {
-                    if i < score_from {
+                half_life_weeks,
+                |i, own, pooled, days, has_group| {
+                    if i < score_from || !usable[i] {
                         return;
                     }
-                    if let Some(day) = series.days[i].as_ref() {
-                        scored = true;
-                        for s in 0..series.slots {
-                            loss += (day.contacts[s] - day.total * pred[s]).abs();
+                    let Some(day) = series.days[i].as_ref() else {
+                        return;
+                    };
+                    scored = true;
+                    for (pi, &pool) in POOLS.iter().enumerate() {
+                        mix(own, pooled, days, pool, has_group, &mut mixed);
+                        smooth(&mixed, &mut smoothed);
+                        for s in 0..slots {
+                            loss[pi][0] += (day.contacts[s] - day.total * mixed[s]).abs();
+                            loss[pi][1] += (day.contacts[s] - day.total * smoothed[s]).abs();
                         }
                     }
                 },
-                |_, _| {},
             );
-            if scored && loss < best.0 {
-                best = (loss, ci);
+            if !scored {
+                continue;
+            }
+            for (pi, &pool) in POOLS.iter().enumerate() {
+                for (si, smooth) in [false, true].into_iter().enumerate() {
+                    if loss[pi][si] < best {
+                        best = loss[pi][si];
+                        chosen = ProfileParams {
+                            half_life_weeks,
+                            pool,
+                            smooth,
+                        };
+                    }
+                }
             }
         }
     }
-    let chosen = &candidates[best.1];
     let (mut num, mut den) = (0.0, 0.0);
     let mut baseline_profiles = HashMap::new();
+    let predict = |own: &[f64], pooled: &[f64], days: f64, has_group: bool| -> Vec<f64> {
+        let mut out = vec![0.0; own.len()];
+        mix(own, pooled, days, chosen.pool, has_group, &mut out);
+        if chosen.smooth {
+            let raw = out.clone();
+            smooth(&raw, &mut out);
+        }
+        out
+    };
     let st = run_profiles(
         series,
         usable,
         kind,
-        chosen,
-        |i, pred| {
+        chosen.half_life_weeks,
+        |i, own, pooled, days, has_group| {
+            let pred = predict(own, pooled, days, has_group);
+            let Some(day) = series.days[i].as_ref() else {
+                return;
+            };
+            if !usable[i] {
+                baseline_profiles.insert(series.date(i), pred);
+                return;
+            }
             if i < 7.min(n / 2) {
                 return;
             }
-            if let Some(day) = series.days[i].as_ref() {
-                for s in 0..series.slots {
-                    let m = day.total * pred[s];
-                    num += (day.contacts[s] - m).powi(2) - m;
-                    den += m * m;
-                }
+            for s in 0..slots {
+                let m = day.total * pred[s];
+                num += (day.contacts[s] - m).powi(2) - m;
+                den += m * m;
             }
-        },
-        |i, pred| {
-            baseline_profiles.insert(series.date(i), pred);
         },
     );
     let kappa = if den > 0.0 { (num / den).max(0.0) } else { 0.0 };
-    let profiles: [Vec<f64>; 7] = std::array::from_fn(|k| {
-        let k_eff = if kind == ModelKind::Flat { 0 } else { k };
-        st.predict(k_eff, pool_group(kind, k), chosen)
-            .unwrap_or_else(|| vec![0.0; series.slots])
+    let (mut own, mut pooled) = (vec![0.0; slots], vec![0.0; slots]);
+    let profiles: [Vec<f64>; 7] = std::array::from_fn(|d| {
+        let k = if kind == ModelKind::Flat { 0 } else { d };
+        let g = pool_group(kind, d);
+        match st.means(k, g, &mut own, &mut pooled) {
+            Some(days) => predict(&own, &pooled, days, st.group_weight[g] > 0.0),
+            None => vec![0.0; slots],
+        }
     });
     (profiles, kappa, baseline_profiles)
 }

@@ -56,12 +56,22 @@ impl QueueSeries {
     ) -> Option<QueueSeries> {
         let slots = (24 * 60 / interval_minutes) as usize;
         let mut by_date: BTreeMap<NaiveDate, Day> = BTreeMap::new();
+        // Rows come in time order: fill one day at a time and file it when the date changes.
+        let mut current: Option<(NaiveDate, Day)> = None;
         for r in rows {
             let local = r.start.naive_local();
             let slot = ((local.hour() * 60 + local.minute()) / interval_minutes) as usize;
-            let day = by_date
-                .entry(local.date())
-                .or_insert_with(|| Day::empty(slots));
+            let date = local.date();
+            if current.as_ref().is_none_or(|(d, _)| *d != date) {
+                if let Some((d, day)) = current.take() {
+                    by_date.insert(d, day);
+                }
+                let day = by_date.remove(&date).unwrap_or_else(|| Day::empty(slots));
+                current = Some((date, day));
+            }
+            let Some((_, day)) = current.as_mut() else {
+                continue;
+            };
             day.contacts[slot] += r.contacts;
             day.present[slot] = true;
             day.total += r.contacts;
@@ -71,6 +81,9 @@ impl QueueSeries {
                     day.aht_weight[slot] += r.contacts;
                 }
             }
+        }
+        if let Some((d, day)) = current.take() {
+            by_date.insert(d, day);
         }
         let first = *by_date.keys().next()?;
         let last = *by_date.keys().next_back()?;
