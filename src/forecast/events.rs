@@ -226,3 +226,70 @@ fn aht_ratio(
     }
     (weight > 0.0).then(|| on_day / (sum / weight))
 }
+
+/// Corrections for occurrences already under way at the end of the history: how much their
+/// observed days ran above or below what the model expected for them (baseline × effect), as
+/// a factor for the occurrence's remaining days, one per event of the calendar (1 where none).
+///
+/// The observed days carry both errors an event forecast shares over its whole span: the
+/// baseline's extrapolation error now (event days never update the level) and, for a learned
+/// effect, the error of the baseline it was learned against. The log ratio is averaged with
+/// precision `1/σ²` per day (σ the one-day noise) and shrunk towards 0 by a normal prior with
+/// the variance of those shared errors, so a few noisy days move it little.
+pub(crate) fn occurrence_corrections(
+    scenario: &Scenario,
+    model: &QueueModel,
+    series: &QueueSeries,
+) -> Vec<f64> {
+    let last_usable = (0..series.days.len())
+        .rev()
+        .map(|i| series.date(i))
+        .find(|&d| {
+            series.day(d).is_some_and(|day| day.total > 0.0)
+                && !touches(&scenario.events, &series.queue, d)
+        });
+    let sigma2 = model.day_sigma().powi(2);
+    scenario
+        .events
+        .iter()
+        .map(|event| {
+            let (first, last) = event.span();
+            if last <= model.origin || first > model.origin {
+                return 1.0;
+            }
+            let (mut sum, mut n, mut shared) = (0.0, 0.0, 0.0);
+            let mut d = first;
+            while d <= model.origin {
+                let observed = series.day(d).filter(|day| day.total > 0.0);
+                let base = model.baseline_total(d);
+                let profile = model.baseline_profiles.get(&d);
+                let effect = day_effect(scenario, model, series, d);
+                if let (Some(day), Some(base), Some(profile), Some(effect)) =
+                    (observed, base, profile, effect)
+                {
+                    let expected: f64 = (0..series.slots)
+                        .map(|s| base * profile[s] * effect.volume[s])
+                        .sum();
+                    if expected > 0.0 {
+                        let h = last_usable.map_or(1, |u| (d - u).num_days().max(1) as usize);
+                        let ev_var = effect
+                            .log_var
+                            .iter()
+                            .zip(profile)
+                            .map(|(v, p)| v * p)
+                            .sum::<f64>();
+                        sum += (day.total / expected).ln();
+                        n += 1.0;
+                        shared += model.baseline_var(h) + ev_var;
+                    }
+                }
+                d += chrono::Duration::days(1);
+            }
+            if n == 0.0 {
+                return 1.0;
+            }
+            let prior = (shared / n).max(1e-6);
+            (sum / sigma2 / (1.0 / prior + n / sigma2)).exp()
+        })
+        .collect()
+}

@@ -40,10 +40,31 @@
 //!   multiplier [`crate::model::Event::multiplier`] is used as is. Moving holidays (Spring
 //!   Festival) are placed by their calendar dates. Handle time on an event day is scaled by the
 //!   ratio the past occurrence showed (configured-only events leave it unchanged).
+//! * **An occurrence under way** at the end of the history (the Double-11 pre-sale ramp is in
+//!   the history when the peak week is forecast) has told us how it is running: the log ratio
+//!   of its observed days to what the model expected for them (baseline × effect) is averaged,
+//!   shrunk towards zero by a normal prior with the variance of the errors those days share
+//!   with the rest of the occurrence (the baseline's extrapolation error, the error of the
+//!   baseline the effect was learned against, the effect's own uncertainty), and applied to
+//!   the occurrence's remaining days. A correction beyond ±10% is reported as a warning.
 //! * **Handle time**: per queue, a contact-weighted level over the last four usable weeks times
 //!   a contact-weighted time-of-day factor over the last eight, smoothed over ±2 slots and
 //!   shrunk towards 1 where few contacts were measured. Without handle time in the history the
 //!   scenario's nominal `aht_seconds` is used, with a warning.
+//!
+//! # Why not `augurs` (MSTL, ETS)
+//!
+//! `augurs-mstl` 0.10 with an `augurs-ets` AutoETS trend was run side by side on the bank
+//! reference data (15-minute slots, daily and weekly seasons of 57 and 285 slots, last 10 data
+//! days held out): wMAPE 0.0904, MASE 0.996, the same as the Nixtla MSTL yardstick (0.0903,
+//! 0.994), its 80% interval covering 97% of the held-out slots, 0.35 s for that one series.
+//! This model scores wMAPE 0.069, MASE 0.79 with 80% coverage on the same split. MSTL and ETS
+//! need a contiguous, gap-free series: closed hours, closed days and missing days must be
+//! imputed or dropped (dropping misaligns weekdays after a missing day); they have no event
+//! regressors, and event days cannot be skipped while the level runs on; and fitting them on
+//! 20 queues of two years of 15-minute slots would take far longer than this stage's 1 s
+//! budget. The damped Holt–Winters here is the same ETS(A,Ad,A) family, written out because
+//! it must step over missing and event days and be tuned for the horizon asked for.
 //!
 //! # Prediction intervals
 //!
@@ -381,7 +402,21 @@ pub fn forecast_history(
             ));
             vec![queue.aht_seconds; series.slots]
         });
-        fitted.push((queue, model, series, aht_base));
+        let corrections = events::occurrence_corrections(scenario, &model, &series);
+        for (event, &c) in scenario.events.iter().zip(&corrections) {
+            // Small corrections are routine; a large one means the calendar or last year's
+            // occurrence misjudged this one, which a planner should hear about.
+            if (c - 1.0).abs() > 0.10 {
+                warnings.push(format!(
+                    "queue {}: {} ({}) is under way and has run {:+.0}% against expectation so far; its remaining days are adjusted by that much",
+                    queue.id,
+                    event.name,
+                    event.date,
+                    100.0 * (c - 1.0)
+                ));
+            }
+        }
+        fitted.push((queue, model, series, aht_base, corrections));
     }
 
     // Time-major, queues in scenario order within an interval.
@@ -390,11 +425,21 @@ pub fn forecast_history(
     for date in grid.dates() {
         let per_queue: Vec<_> = fitted
             .iter()
-            .map(|(_, model, series, _)| {
-                (
-                    model.forecast_day(date),
-                    events::day_effect(scenario, model, series, date),
-                )
+            .map(|(_, model, series, _, corrections)| {
+                let mut base = model.forecast_day(date);
+                let in_span = |e: &crate::model::Event| {
+                    let (a, b) = e.span();
+                    a <= date && date <= b
+                };
+                let factor: f64 = scenario
+                    .events
+                    .iter()
+                    .zip(corrections)
+                    .filter(|(e, _)| in_span(e))
+                    .map(|(_, c)| c)
+                    .product();
+                base.contacts.iter_mut().for_each(|c| *c *= factor);
+                (base, events::day_effect(scenario, model, series, date))
             })
             .collect();
         for iv in grid.intervals_on(date) {
@@ -402,7 +447,7 @@ pub fn forecast_history(
                 ((iv.local.hour() * 60 + iv.local.minute()) / scenario.interval_minutes) as usize;
             let offset = iv.start.with_timezone(&scenario.time_zone).offset().fix();
             let start = iv.start.with_timezone(&offset);
-            for ((queue, model, _, aht_base), (base, effect)) in fitted.iter().zip(&per_queue) {
+            for ((queue, model, _, aht_base, _), (base, effect)) in fitted.iter().zip(&per_queue) {
                 let (vol, ev_var, aht_mult) = match effect {
                     Some(e) => (e.volume[slot], e.log_var[slot], e.aht),
                     None => (1.0, 0.0, 1.0),

@@ -228,6 +228,12 @@ impl QueueModel {
         self.level.sigma
     }
 
+    /// Variance of the log baseline `h` days past the last day it learned from (80% band).
+    pub fn baseline_var(&self, h: usize) -> f64 {
+        let (a, b) = self.level.spread80;
+        a + b * h.max(1) as f64
+    }
+
     /// The baseline day total expected on a history date (before it was seen).
     pub fn baseline_total(&self, date: NaiveDate) -> Option<f64> {
         let i = (date - self.first).num_days();
