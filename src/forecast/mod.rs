@@ -31,7 +31,7 @@
 //!   the absolute error of each day's slots predicted from that day's own total and the profile
 //!   known the day before, over the last 26 weeks. A day of week never seen in the history is
 //!   closed (forecast zero).
-//! * **Events** `e(d,s)` (see [`events`]): days an event touches are kept out of the baseline.
+//! * **Events** `e(d,s)` (see the `events` module): days an event touches are kept out of the baseline.
 //!   A forecast day inside an event takes the uplift and intraday shape a past occurrence of the
 //!   same event (same `name` in the calendar) showed at the same day offset, relative to the
 //!   baseline the model expected then, scaled by the ratio of the two occurrences' configured
@@ -376,6 +376,14 @@ pub fn forecast_history(
         }
     }
 
+    if let Some(last) = history.last_start() {
+        let gap = (start - last.naive_local().date()).num_days();
+        if gap > 28 {
+            warnings.push(format!(
+                "the forecast starts {gap} days after the history ends; the level is extrapolated over the gap and the bands widen accordingly"
+            ));
+        }
+    }
     let grid = TimeGrid::new(scenario.time_zone, scenario.interval_minutes, start, days);
     let end = start + Duration::days(days as i64 - 1);
     let mut fitted = Vec::with_capacity(scenario.queues.len());

@@ -155,9 +155,10 @@ impl QueueModel {
         } else {
             ModelKind::Weekly
         };
+        // A day of week is open if it ever had contacts (rows of zeros mark it closed too).
         let mut open = [false; 7];
         for i in 0..n {
-            if series.days[i].is_some() {
+            if series.days[i].as_ref().is_some_and(|d| d.total > 0.0) {
                 open[dow(series.date(i))] = true;
             }
         }
