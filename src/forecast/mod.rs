@@ -241,17 +241,18 @@ pub(crate) fn check_history<'h>(
 /// identity on such rows, so it is skipped; anything else goes through
 /// [`history::aggregate`].
 fn already_on_grid(rows: &[&history::HistoryRow], interval_minutes: u32) -> bool {
+    let step = interval_minutes as i64 * 60;
+    // Wall-clock seconds (local = UTC + offset) are on the grid when divisible by the step.
     let aligned = rows.iter().all(|r| {
-        let t = r.start.naive_local();
-        t.second() == 0 && t.minute() % interval_minutes == 0
+        let local = r.start.timestamp() + r.start.offset().local_minus_utc() as i64;
+        local.rem_euclid(step) == 0
     });
     if !aligned {
         return false;
     }
-    let step = interval_minutes as i64 * 60;
     let (mut exact, mut pairs) = (0usize, 0usize);
     for w in rows.windows(2) {
-        let gap = (w[1].start - w[0].start).num_seconds();
+        let gap = w[1].start.timestamp() - w[0].start.timestamp();
         if gap <= 0 {
             return false;
         }

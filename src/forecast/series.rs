@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Duration, NaiveDate, Timelike};
+use chrono::{Datelike, Duration, NaiveDate};
 
 use crate::history::HistoryRow;
 
@@ -58,11 +58,17 @@ impl QueueSeries {
         let mut by_date: BTreeMap<NaiveDate, Day> = BTreeMap::new();
         // Rows come in time order: fill one day at a time and file it when the date changes.
         let mut current: Option<(NaiveDate, Day)> = None;
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        let mut current_day = i64::MIN;
         for r in rows {
-            let local = r.start.naive_local();
-            let slot = ((local.hour() * 60 + local.minute()) / interval_minutes) as usize;
-            let date = local.date();
-            if current.as_ref().is_none_or(|(d, _)| *d != date) {
+            // Local wall-clock seconds since 1970, split into a day and a second of the day
+            // with integer arithmetic (this runs once per history row).
+            let local = r.start.timestamp() + r.start.offset().local_minus_utc() as i64;
+            let (day_number, second) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+            let slot = (second / 60) as usize / interval_minutes as usize;
+            if day_number != current_day {
+                current_day = day_number;
+                let date = epoch + Duration::days(day_number);
                 if let Some((d, day)) = current.take() {
                     by_date.insert(d, day);
                 }
