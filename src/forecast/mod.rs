@@ -691,12 +691,14 @@ mod tests {
             midnight_hours: 0,
             queues: Default::default(),
         };
-        sc.events = vec![sale(2025, 2.0), sale(2026, 2.0)];
+        // The calendar expects this year's sale 20% larger than last year's.
+        sc.events = vec![sale(2025, 2.0), sale(2026, 2.4)];
         sc
     }
 
-    /// Poisson counts around DAILY × weekly factor × shape, doubled on sale days with the
-    /// extra volume in the evening (hours 18-22 take three times their share).
+    /// Poisson counts around DAILY × weekly factor × shape, times the configured uplift on
+    /// sale days with the extra volume in the evening (hours 18-22 take three times their
+    /// share).
     fn synthetic_history(sc: &Scenario, first: NaiveDate, end: NaiveDate) -> History {
         drifting_history(sc, first, end, 0.0)
     }
@@ -710,7 +712,7 @@ mod tests {
         let mut d = first;
         while d < end {
             level += step.sample(&mut rng);
-            let sale = sc.events.iter().any(|e| e.date == d);
+            let sale = sc.events.iter().find(|e| e.date == d).map(|e| e.uplift);
             let evening_boost: f64 = (0..24)
                 .map(|h| true_share(h) * if (18..23).contains(&h) { 3.0 } else { 1.0 })
                 .sum();
@@ -719,9 +721,9 @@ mod tests {
                     * level.exp()
                     * WEEKLY[d.weekday().num_days_from_monday() as usize]
                     * true_share(h);
-                if sale {
+                if let Some(uplift) = sale {
                     let w = if (18..23).contains(&h) { 3.0 } else { 1.0 };
-                    mean *= 2.0 * w / evening_boost;
+                    mean *= uplift * w / evening_boost;
                 }
                 let n = if mean > 0.0 {
                     Poisson::new(mean).unwrap().sample(&mut rng)
@@ -792,10 +794,11 @@ mod tests {
                 true_share(h)
             );
         }
-        // Event: 2026-09-09 (a Wednesday) doubles, with the evening tripled, learned from 2025.
+        // Event: 2025-09-09 doubled the day, the evening tripled; learned from it and scaled by
+        // the configured 2.4 / 2.0, 2026-09-09 (a Wednesday) should be 2.4 times a Wednesday.
         let sale = date(2026, 9, 9);
         let total = day_total(&fc.rows, sale);
-        let want = 2.0 * DAILY * WEEKLY[2];
+        let want = 2.4 * DAILY * WEEKLY[2];
         assert!(
             (total / want - 1.0).abs() < 0.06,
             "sale day {total:.0} vs {want:.0}"
