@@ -68,6 +68,18 @@ pub enum StaffingError {
     },
 }
 
+impl From<&crate::forecast::ForecastRow> for IntervalLoad {
+    fn from(r: &crate::forecast::ForecastRow) -> Self {
+        IntervalLoad {
+            queue: r.queue.clone(),
+            start: r.start,
+            interval_minutes: r.interval_minutes,
+            contacts: r.contacts,
+            aht_seconds: r.aht_seconds,
+        }
+    }
+}
+
 /// Wall-clock duration multiplier of a chat handled at concurrency `k`.
 pub fn chat_stretch(k: u32, stretch: f64) -> f64 {
     1.0 + stretch * (k.max(1) - 1) as f64
