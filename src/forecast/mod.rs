@@ -858,6 +858,45 @@ mod tests {
     }
 
     #[test]
+    fn quiet_days_of_a_sparse_queue_count_as_zeros() {
+        // One contact at noon every other day, rows of zeros otherwise: half a contact a day.
+        let sc = synthetic_scenario();
+        let start = date(2026, 8, 31);
+        let mut rows = Vec::new();
+        let mut d = date(2026, 3, 2);
+        let mut n = 0;
+        while d < start {
+            for h in 0..24 {
+                let local = d.and_hms_opt(h, 0, 0).unwrap();
+                let at = sc
+                    .time_zone
+                    .from_local_datetime(&local)
+                    .unwrap()
+                    .fixed_offset();
+                let contacts = if h == 12 && n % 2 == 0 { 1.0 } else { 0.0 };
+                rows.push(HistoryRow {
+                    start: at,
+                    queue: "q".into(),
+                    contacts,
+                    aht_seconds: None,
+                    line: 0,
+                });
+            }
+            d += Duration::days(1);
+            n += 1;
+        }
+        let h = History {
+            rows,
+            problems: vec![],
+        };
+        let fc = forecast_scenario(&sc, &h, start, 14).unwrap();
+        let per_day = fc.rows.iter().map(|r| r.contacts).sum::<f64>() / 14.0;
+        // The log-scale level sits a little under the mean for counts this small.
+        assert!((0.35..0.65).contains(&per_day), "{per_day}");
+        assert!(fc.warnings.iter().any(|w| w.contains("no handle time")));
+    }
+
+    #[test]
     fn short_history_falls_back_with_a_warning() {
         let sc = synthetic_scenario();
         let start = date(2026, 8, 31);

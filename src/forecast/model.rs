@@ -166,12 +166,13 @@ impl QueueModel {
             open = [true; 7];
         }
         let dows: Vec<usize> = (0..n).map(|i| dow(series.date(i))).collect();
+        // A day with rows but no contacts on an open weekday is a real zero for the level (a
+        // sparse queue's quiet days must pull it down); only its shares are undefined.
         let x: Vec<Option<f64>> = (0..n)
             .map(|i| {
-                usable[i].then(|| {
-                    let total = series.days[i].as_ref().map_or(0.0, |d| d.total);
-                    (total + 1.0).ln()
-                })
+                let date = series.date(i);
+                let day = series.days[i].as_ref()?;
+                (open[dow(date)] && !excluded(date)).then(|| (day.total + 1.0).ln())
             })
             .collect();
         let (level, baseline_log) = fit_level(&x, &dows, &open, kind, reach_days);
