@@ -166,12 +166,13 @@ impl QueueModel {
             open = [true; 7];
         }
         let dows: Vec<usize> = (0..n).map(|i| dow(series.date(i))).collect();
+        // A day with rows but no contacts on an open weekday is a real zero for the level (a
+        // sparse queue's quiet days must pull it down); only its shares are undefined.
         let x: Vec<Option<f64>> = (0..n)
             .map(|i| {
-                usable[i].then(|| {
-                    let total = series.days[i].as_ref().map_or(0.0, |d| d.total);
-                    (total + 1.0).ln()
-                })
+                let date = series.date(i);
+                let day = series.days[i].as_ref()?;
+                (open[dow(date)] && !excluded(date)).then(|| (day.total + 1.0).ln())
             })
             .collect();
         let (level, baseline_log) = fit_level(&x, &dows, &open, kind, reach_days);
@@ -348,7 +349,7 @@ fn run_level(
     s
 }
 
-/// Chooses the smoothing constants by the mean Huber loss of 1..=`horizon`-day-ahead log
+/// Chooses the smoothing constants by the mean Huber loss of 1- to `horizon`-day-ahead log
 /// forecasts made inside the history, then measures how the error spreads with the horizon.
 fn fit_level(
     x: &[Option<f64>],
@@ -398,6 +399,12 @@ fn fit_level(
             }
         }
     }
+    // Every day of the first week (each origin then meets every weekday), sparser after it:
+    // the loss tracks the mean over 1..=horizon at a third of the cost.
+    let scored_horizons: Vec<usize> = [1, 2, 3, 4, 5, 6, 7, 10, 14, 21, 28]
+        .into_iter()
+        .filter(|&h| h <= horizon)
+        .collect();
     let mut best = (f64::INFINITY, candidates[0]);
     for p in &candidates {
         let reach = damped_sums(p.phi, horizon);
@@ -406,7 +413,7 @@ fn fit_level(
             if t < score_from {
                 return;
             }
-            for h in 1..=horizon.min(x.len() - t) {
+            for &h in scored_horizons.iter().take_while(|&&h| h <= x.len() - t) {
                 let target = t + h - 1;
                 if let Some(v) = x[target] {
                     loss += huber(v - s.forecast(reach[h], dows[target]), 2.0 * sigma);
