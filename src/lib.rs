@@ -14,6 +14,7 @@ pub mod cli;
 pub mod forecast;
 pub mod history;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod scenario;
 pub mod staffing;
