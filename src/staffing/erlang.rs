@@ -33,7 +33,8 @@
 //!
 //! Numerics: every series is summed outward from its largest term in log space, so nothing
 //! overflows for any valid input (10⁴ agents and 10⁵ contacts/h are routine) and results carry
-//! ~1e-12 relative error. Sums wider than [`SERIES_MAX_TERMS`] per side (only when λθ or nθ/AHT
+//! ~1e-12 relative error at everyday scales; the error grows with λθ and nθ/AHT, the size of
+//! the logarithms summed (P(abandon) is off by ~3e-9 at λθ = 8e8). Sums wider than [`SERIES_MAX_TERMS`] per side (only when λθ or nθ/AHT
 //! exceed ~1e10, i.e. patience of years) are truncated: finite and in range, but approximate.
 //!
 //! Search ([`required_agents`], the cold path): Erlang C starts at the first stable n = ⌊a⌋+1
