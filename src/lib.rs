@@ -13,5 +13,6 @@
 pub mod cli;
 pub mod history;
 pub mod model;
+pub mod routing;
 pub mod scenario;
 pub mod staffing;
