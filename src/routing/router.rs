@@ -1188,7 +1188,7 @@ impl Router {
                 if let Some((a, ring)) = self.find_agent(slot) {
                     self.unwait(slot);
                     self.offer(slot, a, ring, out);
-                    self.settle_agent(a, out);
+                    self.after_offer(a, out);
                 } else {
                     self.schedule_relax(slot);
                 }
@@ -1258,7 +1258,7 @@ impl Router {
         match self.find_agent(slot) {
             Some((a, ring)) => {
                 self.offer(slot, a, ring, out);
-                self.settle_agent(a, out);
+                self.after_offer(a, out);
             }
             None => {
                 let c = &mut self.contacts[slot as usize];
@@ -1330,7 +1330,7 @@ impl Router {
                 return false;
             }
             self.offer(slot, a, 0, out);
-            self.settle_agent(a, out);
+            self.after_offer(a, out);
             return true;
         }
         if wait == 0 {
@@ -1551,6 +1551,17 @@ impl Router {
             self.pools[m.pool as usize].push(bucket, Entry { agent: a, version }, |x| {
                 agents[x as usize].version
             });
+        }
+    }
+
+    /// After a contact found this agent. Without a reserve the agent only lost room, so it
+    /// just goes back into the pools; with one, an agent that was idle may now take standard
+    /// contacts the reserve kept from it, so it looks for work.
+    fn after_offer(&mut self, a: u32, out: &mut Vec<Event>) {
+        if self.cfg.reserve.is_some() {
+            self.fill(a, out);
+        } else {
+            self.settle_agent(a, out);
         }
     }
 
@@ -1984,7 +1995,7 @@ impl Router {
                 if let Some((a, ring)) = self.find_agent(slot) {
                     self.unwait(slot);
                     self.offer(slot, a, ring, out);
-                    self.settle_agent(a, out);
+                    self.after_offer(a, out);
                     progress = true;
                 }
             }
