@@ -58,6 +58,17 @@ impl Router {
                     ));
                 }
             }
+            let wrapping = ag
+                .held
+                .iter()
+                .filter(|&&s| self.contacts[s as usize].state == ContactState::WrapUp)
+                .count();
+            if wrapping != ag.wrapping as usize {
+                return Err(format!(
+                    "agent {name} counts {} contacts in wrap-up, holds {wrapping}",
+                    ag.wrapping
+                ));
+            }
             if used != ag.used || count != ag.count {
                 return Err(format!(
                     "agent {name} records {} units {:?} but holds {used} units {count:?}",
@@ -170,7 +181,7 @@ impl Router {
                 }
             }
         }
-        if live != self.live_contacts {
+        if live != self.live_contacts || live != self.contact_ix.len() {
             return Err(format!(
                 "{} live contacts recorded, {live} found",
                 self.live_contacts
@@ -346,6 +357,25 @@ impl Router {
             if t.due <= self.now {
                 return Err(format!("a {:?} timer is overdue", t.kind));
             }
+            let c = &self.contacts[t.slot as usize];
+            let state_fits = c.live
+                && match t.kind {
+                    TimerKind::OfferTimeout => c.state == ContactState::Offered,
+                    TimerKind::Relax => c.state == ContactState::Queued && c.in_lane,
+                    TimerKind::Escalate => {
+                        c.state == ContactState::Queued && (c.in_lane || c.held_for != NONE)
+                    }
+                    TimerKind::StickyExpiry => {
+                        c.state == ContactState::Queued && c.held_for != NONE
+                    }
+                    TimerKind::WrapUpEnd => c.state == ContactState::WrapUp,
+                };
+            if !state_fits {
+                return Err(format!(
+                    "a live {:?} timer points at contact {} which is {:?}",
+                    t.kind, c.id, c.state
+                ));
+            }
             let k = (t.slot, t.kind as u8);
             due.entry(k)
                 .and_modify(|d| *d = (*d).min(t.due))
@@ -431,14 +461,8 @@ impl Router {
                 .hash(&mut h);
             (c.in_lane, c.offered_at, c.escalated, c.transfers).hash(&mut h);
         }
-        let mut retired: Vec<(u64, u32)> = self
-            .contact_ix
-            .iter()
-            .filter(|(_, &s)| s >= u32::MAX - 1)
-            .map(|(id, &s)| (id.0, s))
-            .collect();
-        retired.sort_unstable();
-        retired.hash(&mut h);
+        self.seen.hash(&mut h);
+        self.abandoned.hash(&mut h);
         for ag in &self.agents {
             (
                 ag.id,

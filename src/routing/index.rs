@@ -17,7 +17,7 @@
 //! requeued or transferred contact keeps.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::protocol::Millis;
@@ -288,6 +288,190 @@ impl PartialOrd for Timer {
     }
 }
 
+/// Pending timers. Most timers of one kind are set a fixed delay ahead (an offer times out
+/// `timeout` after it is made), so each delay gets a FIFO and pushes in time order append in
+/// O(1); a timer that would land out of order in its FIFO (a requeued contact's relaxation,
+/// measured from its old arrival) goes to a binary heap instead. Pops take the earliest
+/// (due, sequence number) across the FIFO fronts and the heap top, so the order is total and
+/// independent of which structure holds a timer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Timers {
+    fifos: Vec<(Millis, VecDeque<Timer>)>,
+    heap: BinaryHeap<Timer>,
+    seq: u64,
+    /// (due, seq, where) of the earliest timer: `Some(i)` FIFO i, `None` the heap. Kept up to
+    /// date so "is anything due?" costs one comparison.
+    earliest: Option<(Millis, u64, Option<usize>)>,
+}
+
+/// FIFOs beyond this many distinct delays fall back to the heap.
+const MAX_FIFOS: usize = 32;
+
+impl Timers {
+    pub fn push(&mut self, due: Millis, kind: TimerKind, slot: u32, epoch: u32, delay: Millis) {
+        let t = Timer {
+            due,
+            seq: self.seq,
+            kind,
+            slot,
+            epoch,
+        };
+        self.seq += 1;
+        let fifo = match self.fifos.iter().position(|(d, _)| *d == delay) {
+            Some(i) => Some(i),
+            None if self.fifos.len() < MAX_FIFOS => {
+                self.fifos.push((delay, VecDeque::new()));
+                Some(self.fifos.len() - 1)
+            }
+            None => None,
+        };
+        let place = match fifo {
+            Some(i) if self.fifos[i].1.back().is_none_or(|b| b.due <= due) => {
+                self.fifos[i].1.push_back(t);
+                Some(i)
+            }
+            _ => {
+                self.heap.push(t);
+                None
+            }
+        };
+        if self.earliest.is_none_or(|(d, s, _)| (due, t.seq) < (d, s)) {
+            self.earliest = Some((due, t.seq, place));
+        }
+    }
+
+    fn find_earliest(&mut self) {
+        let mut best: Option<(Millis, u64, Option<usize>)> =
+            self.heap.peek().map(|t| (t.due, t.seq, None));
+        for (i, (_, q)) in self.fifos.iter().enumerate() {
+            if let Some(t) = q.front() {
+                if best.is_none_or(|(d, s, _)| (t.due, t.seq) < (d, s)) {
+                    best = Some((t.due, t.seq, Some(i)));
+                }
+            }
+        }
+        self.earliest = best;
+    }
+
+    /// Due time of the earliest timer.
+    pub fn next_due(&self) -> Option<Millis> {
+        self.earliest.map(|e| e.0)
+    }
+
+    pub fn peek(&self) -> Option<&Timer> {
+        match self.earliest?.2 {
+            Some(i) => self.fifos[i].1.front(),
+            None => self.heap.peek(),
+        }
+    }
+
+    pub fn pop(&mut self) -> Option<Timer> {
+        let t = match self.earliest?.2 {
+            Some(i) => self.fifos[i].1.pop_front(),
+            None => self.heap.pop(),
+        };
+        self.find_earliest();
+        t
+    }
+
+    /// Drops invalid timers from the front until the earliest one is valid, so `peek` is the
+    /// next real deadline.
+    pub fn drop_stale_front(&mut self, valid: impl Fn(&Timer) -> bool) {
+        while let Some(t) = self.peek() {
+            if valid(t) {
+                break;
+            }
+            self.pop();
+        }
+    }
+
+    pub fn retain(&mut self, valid: impl Fn(&Timer) -> bool) {
+        for (_, q) in &mut self.fifos {
+            q.retain(&valid);
+        }
+        self.heap.retain(&valid);
+        self.find_earliest();
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len() + self.fifos.iter().map(|(_, q)| q.len()).sum::<usize>()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Timer> {
+        self.heap
+            .iter()
+            .chain(self.fifos.iter().flat_map(|(_, q)| q.iter()))
+    }
+
+    pub fn clear(&mut self) {
+        for (_, q) in &mut self.fifos {
+            q.clear();
+        }
+        self.heap.clear();
+        self.seq = 0;
+        self.earliest = None;
+    }
+}
+
+/// A set of ids kept as disjoint inclusive ranges, so the sequential ids drivers hand out
+/// collapse into a few ranges that stay in cache however many contacts have been seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct IdSet {
+    ranges: BTreeMap<u64, u64>,
+}
+
+impl IdSet {
+    pub fn contains(&self, id: u64) -> bool {
+        match self.ranges.last_key_value() {
+            None => false,
+            Some((_, &last)) if id > last => false,
+            _ => self
+                .ranges
+                .range(..=id)
+                .next_back()
+                .is_some_and(|(_, &last)| id <= last),
+        }
+    }
+
+    /// Adds an id; false if it was already there.
+    pub fn insert(&mut self, id: u64) -> bool {
+        // Fast path: the next id after the highest seen extends the last range.
+        if let Some(mut last) = self.ranges.last_entry() {
+            if *last.get() < id {
+                if *last.get() + 1 == id {
+                    *last.get_mut() = id;
+                } else {
+                    self.ranges.insert(id, id);
+                }
+                return true;
+            }
+        }
+        let prev = self.ranges.range(..=id).next_back().map(|(&s, &l)| (s, l));
+        if prev.is_some_and(|(_, last)| id <= last) {
+            return false;
+        }
+        let next_last = if id < u64::MAX {
+            self.ranges.remove(&(id + 1))
+        } else {
+            None
+        };
+        let last = next_last.unwrap_or(id);
+        match prev {
+            Some((start, prev_last)) if prev_last + 1 == id => {
+                self.ranges.insert(start, last);
+            }
+            _ => {
+                self.ranges.insert(id, last);
+            }
+        }
+        true
+    }
+
+    pub fn clear(&mut self) {
+        self.ranges.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +499,36 @@ mod tests {
         assert_eq!(l.level(0, 6), 0);
         assert_eq!(l.level(2, 6), 4);
         assert_eq!(l.level(5, 6), 10);
+    }
+
+    #[test]
+    fn id_sets_merge_neighbours() {
+        let mut s = IdSet::default();
+        for id in [5, 3, 4, 10, 0, u64::MAX, 2, 1] {
+            assert!(s.insert(id));
+        }
+        assert!(!s.insert(4));
+        assert_eq!(s.ranges.len(), 3, "{:?}", s.ranges);
+        for id in [0, 1, 5, 10, u64::MAX] {
+            assert!(s.contains(id));
+        }
+        for id in [6, 9, 11, u64::MAX - 1] {
+            assert!(!s.contains(id));
+        }
+    }
+
+    #[test]
+    fn timers_pop_in_due_order_across_fifos_and_heap() {
+        let mut t = Timers::default();
+        // Delay 10: in order; then an out-of-order one that must go to the heap.
+        t.push(10, TimerKind::Relax, 0, 0, 10);
+        t.push(15, TimerKind::Relax, 1, 0, 10);
+        t.push(12, TimerKind::Relax, 2, 0, 10);
+        t.push(12, TimerKind::OfferTimeout, 3, 0, 5);
+        t.push(11, TimerKind::OfferTimeout, 4, 0, 5);
+        assert_eq!(t.len(), 5);
+        let order: Vec<u32> = std::iter::from_fn(|| t.pop()).map(|x| x.slot).collect();
+        assert_eq!(order, vec![0, 4, 2, 3, 1]);
     }
 
     #[test]

@@ -12,13 +12,14 @@
 //! stale) and mark it dirty; `reindex` then puts it back into the pools it has room in. A
 //! contact's `epoch` moves on every transition, which invalidates its pending timers.
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::model::{Channel, Language, Queue, Skill, SkillLevel};
 use crate::scenario::Scenario;
 
 use super::index::{
-    lane_bucket, BucketLayout, Entry, FxMap, Lane, LaneKey, Pool, Ring, Timer, TimerKind,
+    lane_bucket, BucketLayout, Entry, FxMap, IdSet, Lane, LaneKey, Pool, Ring, Timer, TimerKind,
+    Timers,
 };
 use super::policy::{
     channel_index, escalation_queue_name, PolicyErrors, RoutingPolicy, Selection, Urgency,
@@ -27,8 +28,6 @@ use super::policy::{
 use super::protocol::*;
 
 pub(super) const NONE: u32 = u32::MAX;
-const RETIRED_COMPLETED: u32 = u32::MAX;
-const RETIRED_ABANDONED: u32 = u32::MAX - 1;
 const LAST_CUSTOMERS: usize = 4;
 /// `Ring::until` of a ring that never expires.
 pub(super) const NEVER: Millis = Millis::MAX;
@@ -103,7 +102,6 @@ pub(super) struct QueueDef {
 #[derive(Debug, Clone)]
 pub(super) struct ContactRec {
     pub id: ContactId,
-    pub epoch: u32,
     pub live: bool,
     pub state: ContactState,
     pub in_lane: bool,
@@ -166,6 +164,8 @@ pub(super) struct AgentRec {
     pub count: [u32; 5],
     /// Offered, accepted and wrap-up contacts, in the order received.
     pub held: Vec<u32>,
+    /// How many of `held` are in wrap-up.
+    pub wrapping: u32,
     /// Contacts waiting for this agent (sticky), oldest first.
     pub sticky: Vec<u32>,
     pub idle_since: Millis,
@@ -287,14 +287,19 @@ pub struct Router {
     pub(super) registry: Vec<Vec<u32>>,
     pub(super) rings_by_sl: Vec<Vec<(u32, u16)>>,
     pub(super) contacts: Vec<ContactRec>,
+    /// Per contact slot, moved on every transition; timers carry the epoch they were set at.
+    pub(super) epochs: Vec<u32>,
     pub(super) free_slots: Vec<u32>,
+    /// Live contacts only, so the map stays small and in cache.
     pub(super) contact_ix: FxMap<ContactId, u32>,
+    /// Every contact id ever seen (duplicate detection), and those that were abandoned.
+    pub(super) seen: IdSet,
+    pub(super) abandoned: IdSet,
     pub(super) live_contacts: usize,
     pub(super) agents: Vec<AgentRec>,
     pub(super) agent_ix: FxMap<AgentId, u32>,
     pub(super) dirty: Vec<u32>,
-    pub(super) timers: BinaryHeap<Timer>,
-    pub(super) timer_seq: u64,
+    pub(super) timers: Timers,
     pub(super) seq: u64,
     pub(super) idle_total: u32,
     pub(super) free_total: u64,
@@ -524,14 +529,16 @@ impl Router {
             registry: vec![Vec::new(); n_skills * n_langs],
             rings_by_sl: vec![Vec::new(); n_skills * n_langs],
             contacts: Vec::new(),
+            epochs: Vec::new(),
             free_slots: Vec::new(),
             contact_ix: FxMap::default(),
+            seen: IdSet::default(),
+            abandoned: IdSet::default(),
             live_contacts: 0,
             agents: Vec::new(),
             agent_ix: FxMap::default(),
             dirty: Vec::new(),
-            timers: BinaryHeap::new(),
-            timer_seq: 0,
+            timers: Timers::default(),
             seq: 0,
             idle_total: 0,
             free_total: 0,
@@ -579,14 +586,16 @@ impl Router {
         }
         self.now = 0;
         self.contacts.clear();
+        self.epochs.clear();
         self.free_slots.clear();
         self.contact_ix.clear();
+        self.seen.clear();
+        self.abandoned.clear();
         self.live_contacts = 0;
         self.agents.clear();
         self.agent_ix.clear();
         self.dirty.clear();
         self.timers.clear();
-        self.timer_seq = 0;
         self.seq = 0;
         self.idle_total = 0;
         self.free_total = 0;
@@ -668,7 +677,7 @@ impl Router {
     /// When the next time-driven transition is due (offer timeout, relaxation ring opening,
     /// escalation, sticky wait ending, wrap-up ending); always later than [`Router::now`].
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.timers.peek().map(|t| t.due)
+        self.timers.next_due()
     }
 
     /// The time of the last command.
@@ -677,11 +686,10 @@ impl Router {
     }
 
     fn advance(&mut self, now: Millis, out: &mut Vec<Event>) {
-        while let Some(t) = self.timers.peek().copied() {
-            if t.due > now {
+        while self.timers.next_due().is_some_and(|due| due <= now) {
+            let Some(t) = self.timers.pop() else {
                 break;
-            }
-            self.timers.pop();
+            };
             if !self.timer_valid(&t) {
                 continue;
             }
@@ -699,21 +707,16 @@ impl Router {
         while let Some(a) = self.dirty.pop() {
             self.reindex(a);
         }
-        while let Some(t) = self.timers.peek() {
-            if self.timer_valid(t) {
-                break;
-            }
-            self.timers.pop();
-        }
-        if self.timers.len() > 4 * self.live_contacts + 4096 {
-            let mut timers = std::mem::take(&mut self.timers).into_vec();
+        let mut timers = std::mem::take(&mut self.timers);
+        timers.drop_stale_front(|t| self.timer_valid(t));
+        if timers.len() > 4 * self.live_contacts + 4096 {
             timers.retain(|t| self.timer_valid(t));
-            self.timers = BinaryHeap::from(timers);
         }
+        self.timers = timers;
         if self.blocked_contacts.len() > 2 * self.live_contacts + 64 {
-            let contacts = &self.contacts;
+            let contacts = &self.epochs;
             self.blocked_contacts
-                .retain(|&(s, e)| contacts[s as usize].epoch == e);
+                .retain(|&(s, e)| contacts[s as usize] == e);
         }
     }
 
@@ -730,7 +733,7 @@ impl Router {
         customer: Option<CustomerId>,
         out: &mut Vec<Event>,
     ) -> Result<(), Rejection> {
-        if self.contact_ix.contains_key(&contact) {
+        if self.seen.contains(contact.0) {
             return Err(Rejection::DuplicateContact { contact });
         }
         let Some(&q) = self.queue_ix.get(queue.as_str()) else {
@@ -751,7 +754,6 @@ impl Router {
         let now = self.now;
         let record = ContactRec {
             id: contact,
-            epoch: 0,
             live: true,
             state: ContactState::Queued,
             in_lane: false,
@@ -775,17 +777,19 @@ impl Router {
         self.seq += 1;
         let slot = match self.free_slots.pop() {
             Some(slot) => {
-                let epoch = self.contacts[slot as usize].epoch.wrapping_add(1);
-                self.contacts[slot as usize] = ContactRec { epoch, ..record };
+                self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
+                self.contacts[slot as usize] = record;
                 slot
             }
             None => {
                 self.contacts.push(record);
+                self.epochs.push(0);
                 (self.contacts.len() - 1) as u32
             }
         };
         self.live_contacts += 1;
         self.contact_ix.insert(contact, slot);
+        self.seen.insert(contact.0);
         if !self.try_sticky(slot, out) {
             self.place(slot, out);
         }
@@ -809,7 +813,7 @@ impl Router {
         }
         let c = &mut self.contacts[slot as usize];
         c.state = ContactState::Accepted;
-        c.epoch = c.epoch.wrapping_add(1);
+        self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
         self.remember_customer(slot, a);
         out.push(Event {
             at: self.now,
@@ -839,9 +843,10 @@ impl Router {
         if wrap > 0 {
             let c = &mut self.contacts[slot as usize];
             c.state = ContactState::WrapUp;
-            c.epoch = c.epoch.wrapping_add(1);
+            self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
+            self.agents[a as usize].wrapping += 1;
             let until = self.now + wrap;
-            self.push_timer(until, TimerKind::WrapUpEnd, slot);
+            self.push_timer(until, TimerKind::WrapUpEnd, slot, wrap);
             out.push(Event {
                 at: self.now,
                 kind: EventKind::WrapUp {
@@ -918,7 +923,7 @@ impl Router {
         c.deadline = c.arrival + q.target_ms;
         c.transfers += 1;
         c.state = ContactState::Queued;
-        c.epoch = c.epoch.wrapping_add(1);
+        self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
         out.push(Event {
             at: self.now,
             kind: EventKind::Transferred {
@@ -1017,6 +1022,7 @@ impl Router {
             used: 0,
             count: [0; 5],
             held: Vec::new(),
+            wrapping: 0,
             sticky: Vec::new(),
             idle_since: self.now,
             version: 0,
@@ -1063,6 +1069,7 @@ impl Router {
         {
             let ag = &mut self.agents[a as usize];
             ag.presence = Presence::Offline;
+            ag.wrapping = 0;
             ag.used = 0;
             ag.count = [0; 5];
         }
@@ -1080,7 +1087,7 @@ impl Router {
                 });
             } else {
                 c.state = ContactState::Queued;
-                c.epoch = c.epoch.wrapping_add(1);
+                self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
                 out.push(Event {
                     at: self.now,
                     kind: EventKind::Requeued {
@@ -1133,32 +1140,18 @@ impl Router {
 
     // ------------------------------------------------------------------ timers
 
-    fn push_timer(&mut self, due: Millis, kind: TimerKind, slot: u32) {
-        let epoch = self.contacts[slot as usize].epoch;
-        self.timers.push(Timer {
-            due,
-            seq: self.timer_seq,
-            kind,
-            slot,
-            epoch,
-        });
-        self.timer_seq += 1;
+    /// `delay` is the configured delay the timer was set with (its FIFO in [`Timers`]).
+    fn push_timer(&mut self, due: Millis, kind: TimerKind, slot: u32, delay: Millis) {
+        let epoch = self.epochs[slot as usize];
+        self.timers.push(due, kind, slot, epoch, delay);
     }
 
+    /// A timer is valid while its contact's epoch is unchanged: every transition moves the
+    /// epoch, so an unchanged epoch means the contact is still in the state the timer was set
+    /// in (the invariant checker verifies that state against the timer's kind). Reading only the
+    /// compact epoch array keeps stale timers from touching cold contact records.
     pub(super) fn timer_valid(&self, t: &Timer) -> bool {
-        let c = &self.contacts[t.slot as usize];
-        if !c.live || c.epoch != t.epoch {
-            return false;
-        }
-        match t.kind {
-            TimerKind::OfferTimeout => c.state == ContactState::Offered,
-            TimerKind::Relax => c.state == ContactState::Queued && c.in_lane,
-            TimerKind::Escalate => {
-                c.state == ContactState::Queued && (c.in_lane || c.held_for != NONE)
-            }
-            TimerKind::StickyExpiry => c.state == ContactState::Queued && c.held_for != NONE,
-            TimerKind::WrapUpEnd => c.state == ContactState::WrapUp,
-        }
+        self.epochs[t.slot as usize] == t.epoch
     }
 
     fn fire(&mut self, t: Timer, out: &mut Vec<Event>) {
@@ -1168,7 +1161,7 @@ impl Router {
                 let a = self.release(slot);
                 let c = &mut self.contacts[slot as usize];
                 c.state = ContactState::Queued;
-                c.epoch = c.epoch.wrapping_add(1);
+                self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
                 let (contact, agent) = (c.id, self.agents[a as usize].id);
                 out.push(Event {
                     at: self.now,
@@ -1209,7 +1202,7 @@ impl Router {
                 c.lane = lane;
                 c.priority = c.priority.min(priority);
                 c.escalated = true;
-                c.epoch = c.epoch.wrapping_add(1);
+                self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
                 out.push(Event {
                     at: self.now,
                     kind: EventKind::Escalated {
@@ -1222,8 +1215,7 @@ impl Router {
             }
             TimerKind::StickyExpiry => {
                 self.unwait(slot);
-                let c = &mut self.contacts[slot as usize];
-                c.epoch = c.epoch.wrapping_add(1);
+                self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
                 self.place(slot, out);
             }
             TimerKind::WrapUpEnd => self.finish(slot, out),
@@ -1237,7 +1229,7 @@ impl Router {
         let lane = &self.lanes[c.lane as usize];
         if let Some(&next) = lane.activations.iter().find(|&&t| t > age) {
             let due = c.arrival + next;
-            self.push_timer(due, TimerKind::Relax, slot);
+            self.push_timer(due, TimerKind::Relax, slot, next);
         }
     }
 
@@ -1246,7 +1238,8 @@ impl Router {
         if let Some((_, grace)) = self.cfg.escalation {
             if self.queues[c.queue as usize].escalate && !c.escalated {
                 let due = (c.deadline + grace).max(self.now);
-                self.push_timer(due, TimerKind::Escalate, slot);
+                let delay = self.queues[c.queue as usize].target_ms + grace;
+                self.push_timer(due, TimerKind::Escalate, slot, delay);
             }
         }
     }
@@ -1301,7 +1294,7 @@ impl Router {
     fn unhold(&mut self, slot: u32) {
         let c = &mut self.contacts[slot as usize];
         c.held_for = NONE;
-        c.epoch = c.epoch.wrapping_add(1);
+        self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
         self.queue_waiting[c.queue as usize] -= 1;
     }
 
@@ -1342,7 +1335,7 @@ impl Router {
         self.agents[a as usize].sticky.push(slot);
         self.queue_waiting[queue as usize] += 1;
         let until = self.now + wait;
-        self.push_timer(until, TimerKind::StickyExpiry, slot);
+        self.push_timer(until, TimerKind::StickyExpiry, slot, wait);
         self.schedule_escalation(slot);
         out.push(Event {
             at: self.now,
@@ -1362,7 +1355,7 @@ impl Router {
         c.agent = a;
         c.offered_at = now;
         c.offer_ring = ring;
-        c.epoch = c.epoch.wrapping_add(1);
+        self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
         let ch = self.queues[c.queue as usize].ch;
         let contact = c.id;
         self.begin(a);
@@ -1373,7 +1366,7 @@ impl Router {
         let agent = ag.id;
         self.end(a);
         let expires = now + self.cfg.offer_ms;
-        self.push_timer(expires, TimerKind::OfferTimeout, slot);
+        self.push_timer(expires, TimerKind::OfferTimeout, slot, self.cfg.offer_ms);
         out.push(Event {
             at: now,
             kind: EventKind::Offered {
@@ -1389,12 +1382,14 @@ impl Router {
         let c = &mut self.contacts[slot as usize];
         let a = c.agent;
         c.agent = NONE;
+        let wrapping = c.state == ContactState::WrapUp;
         let ch = self.queues[c.queue as usize].ch;
         self.begin(a);
         let ag = &mut self.agents[a as usize];
         if let Some(pos) = ag.held.iter().position(|&s| s == slot) {
             ag.held.remove(pos);
         }
+        ag.wrapping -= wrapping as u32;
         ag.used -= self.cfg.cost[ch];
         ag.count[ch] -= 1;
         self.end(a);
@@ -1422,13 +1417,11 @@ impl Router {
         c.in_lane = false;
         c.held_for = NONE;
         c.agent = NONE;
-        c.epoch = c.epoch.wrapping_add(1);
-        let marker = if state == ContactState::Abandoned {
-            RETIRED_ABANDONED
-        } else {
-            RETIRED_COMPLETED
-        };
-        self.contact_ix.insert(c.id, marker);
+        self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
+        self.contact_ix.remove(&c.id);
+        if state == ContactState::Abandoned {
+            self.abandoned.insert(c.id.0);
+        }
         self.free_slots.push(slot);
         self.live_contacts -= 1;
     }
@@ -1465,18 +1458,26 @@ impl Router {
 
     fn live_contact(&self, contact: ContactId, operation: Operation) -> Result<u32, Rejection> {
         match self.contact_ix.get(&contact) {
-            None => Err(Rejection::UnknownContact { contact }),
-            Some(&RETIRED_COMPLETED) => Err(Rejection::ContactNotInState {
-                contact,
-                operation,
-                state: ContactState::Completed,
-            }),
-            Some(&RETIRED_ABANDONED) => Err(Rejection::ContactNotInState {
-                contact,
-                operation,
-                state: ContactState::Abandoned,
-            }),
             Some(&slot) => Ok(slot),
+            None => match self.finished_state(contact) {
+                Some(state) => Err(Rejection::ContactNotInState {
+                    contact,
+                    operation,
+                    state,
+                }),
+                None => Err(Rejection::UnknownContact { contact }),
+            },
+        }
+    }
+
+    /// Completed or abandoned, for a contact seen but no longer live.
+    fn finished_state(&self, contact: ContactId) -> Option<ContactState> {
+        if !self.seen.contains(contact.0) {
+            None
+        } else if self.abandoned.contains(contact.0) {
+            Some(ContactState::Abandoned)
+        } else {
+            Some(ContactState::Completed)
         }
     }
 
@@ -1577,14 +1578,9 @@ impl Router {
             Presence::Break => AgentState::Break,
             Presence::NotResponding => AgentState::NotResponding,
             Presence::Ready => {
-                let mut wrap = false;
-                for &s in &ag.held {
-                    match self.contacts[s as usize].state {
-                        ContactState::WrapUp => wrap = true,
-                        _ => return AgentState::Busy,
-                    }
-                }
-                if wrap {
+                if ag.held.len() > ag.wrapping as usize {
+                    AgentState::Busy
+                } else if ag.wrapping > 0 {
                     AgentState::WrapUp
                 } else {
                     AgentState::Available
@@ -1626,7 +1622,7 @@ impl Router {
             self.release(slot);
             let c = &mut self.contacts[slot as usize];
             c.state = ContactState::Queued;
-            c.epoch = c.epoch.wrapping_add(1);
+            self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
             out.push(Event {
                 at: self.now,
                 kind: EventKind::Requeued {
@@ -1956,10 +1952,11 @@ impl Router {
     }
 
     fn record_blocked_contact(&mut self, slot: u32) {
+        let epoch = self.epochs[slot as usize];
         let c = &mut self.contacts[slot as usize];
-        if c.blocked_epoch != c.epoch {
-            c.blocked_epoch = c.epoch;
-            self.blocked_contacts.push((slot, c.epoch));
+        if c.blocked_epoch != epoch {
+            c.blocked_epoch = epoch;
+            self.blocked_contacts.push((slot, epoch));
         }
     }
 
@@ -1988,7 +1985,7 @@ impl Router {
             let mut progress = false;
             for (slot, epoch) in std::mem::take(&mut self.blocked_contacts) {
                 let c = &mut self.contacts[slot as usize];
-                if c.epoch != epoch || !c.in_lane {
+                if self.epochs[slot as usize] != epoch || !c.in_lane {
                     continue;
                 }
                 c.blocked_epoch = NONE;
@@ -2159,10 +2156,9 @@ impl Router {
 
     /// The state of any contact ever seen (finished ones included).
     pub fn contact_state(&self, contact: ContactId) -> Option<ContactState> {
-        match *self.contact_ix.get(&contact)? {
-            RETIRED_COMPLETED => Some(ContactState::Completed),
-            RETIRED_ABANDONED => Some(ContactState::Abandoned),
-            slot => Some(self.contacts[slot as usize].state),
+        match self.contact_ix.get(&contact) {
+            Some(&slot) => Some(self.contacts[slot as usize].state),
+            None => self.finished_state(contact),
         }
     }
 
