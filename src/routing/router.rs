@@ -95,6 +95,8 @@ pub(super) struct QueueDef {
     pub target_ms: Millis,
     pub wrap_ms: Millis,
     pub escalate: bool,
+    /// The supervisor queue this queue's contacts escalate to.
+    pub escalation_twin: Option<u16>,
     pub base_min: u8,
     pub steps: Vec<StepDef>,
 }
@@ -277,7 +279,6 @@ pub struct Router {
     pub(super) lang_ix: FxMap<String, u16>,
     pub(super) queues: Vec<QueueDef>,
     pub(super) queue_ix: FxMap<String, u16>,
-    pub(super) escalation_queue: [Option<u16>; 5],
     pub(super) initial_lanes: usize,
 
     pub(super) now: Millis,
@@ -473,40 +474,49 @@ impl Router {
                         .unwrap_or_else(|| policy.wrap_up_of(q.channel)),
                 ),
                 escalate: policy.escalation.is_some() && over.escalate.unwrap_or(true),
+                escalation_twin: None,
                 base_min,
                 steps: resolve_steps(steps, base_min),
             });
         }
-        let mut escalation_queue = [None; 5];
+        // Each escalating queue gets a supervisor twin: same channel and language, served by
+        // the escalation skill first and, after `fallback_seconds`, by the queue's own agents
+        // again (a supervisor queue nobody can serve must not strand a contact).
         if let Some(e) = &policy.escalation {
-            for channel in Channel::ALL {
-                let used = queues.iter().any(|q| q.channel == channel && q.escalate);
-                if !used {
+            let grace = millis(e.grace_seconds);
+            for q in 0..queues.len() {
+                if !queues[q].escalate {
                     continue;
                 }
-                let name = escalation_queue_name(channel);
+                let original = queues[q].clone();
+                let name = escalation_queue_name(&original.name);
                 let over = policy.queues.get(&name).cloned().unwrap_or_default();
                 let base_min = over.min_proficiency.unwrap_or(policy.min_proficiency);
-                // Supervisor queues relax only as configured for them: the default steps
-                // would hand escalated contacts back to the agents they escalated from.
-                let steps = over.relaxation.as_deref().unwrap_or(&[]);
-                escalation_queue[channel_index(channel)] = Some(queues.len() as u16);
-                queue_ix.insert(name.clone(), queues.len() as u16);
+                let steps = match (&over.relaxation, e.fallback_seconds) {
+                    (Some(steps), _) => resolve_steps(steps, base_min),
+                    (None, Some(fallback)) => vec![StepDef {
+                        from: original.target_ms + grace + millis(fallback),
+                        until: NEVER,
+                        min_prof: original.base_min,
+                        skills: vec![original.skill],
+                        langs: Vec::new(),
+                    }],
+                    (None, None) => Vec::new(),
+                };
+                let twin = queues.len() as u16;
+                queues[q].escalation_twin = Some(twin);
+                queue_ix.insert(name.clone(), twin);
                 queues.push(QueueDef {
                     name,
-                    channel,
-                    ch: channel_index(channel),
                     skill: skill_ix[e.skill.as_str()],
-                    lang: 0,
                     priority: e.priority,
                     target_ms: millis(e.answer_seconds).max(1),
-                    wrap_ms: millis(
-                        over.wrap_up_seconds
-                            .unwrap_or_else(|| policy.wrap_up_of(channel)),
-                    ),
+                    wrap_ms: over.wrap_up_seconds.map_or(original.wrap_ms, millis),
                     escalate: false,
+                    escalation_twin: None,
                     base_min,
-                    steps: resolve_steps(steps, base_min),
+                    steps,
+                    ..original
                 });
             }
         }
@@ -520,7 +530,6 @@ impl Router {
             lang_ix,
             queues,
             queue_ix,
-            escalation_queue,
             initial_lanes: 0,
             now: 0,
             lanes: Vec::new(),
@@ -1188,10 +1197,10 @@ impl Router {
             }
             TimerKind::Escalate => {
                 let c = &self.contacts[slot as usize];
-                let ch = self.queues[c.queue as usize].ch;
-                let (Some(to), Some((priority, _))) =
-                    (self.escalation_queue[ch], self.cfg.escalation)
-                else {
+                let (Some(to), Some((priority, _))) = (
+                    self.queues[c.queue as usize].escalation_twin,
+                    self.cfg.escalation,
+                ) else {
                     return;
                 };
                 let from = c.queue;
