@@ -16,5 +16,6 @@ pub mod history;
 pub mod model;
 pub mod plan;
 pub mod report;
+pub mod routing;
 pub mod scenario;
 pub mod staffing;
