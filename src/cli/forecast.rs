@@ -68,30 +68,7 @@ pub fn run(args: ForecastArgs, global: Global) -> anyhow::Result<ExitCode> {
         None => scenario.horizon.start,
     };
     let days = args.days.unwrap_or(scenario.horizon.days);
-    let history_path = match args.history {
-        Some(p) => p,
-        None => {
-            let p = scenario.history_path();
-            if !p.exists() {
-                // The bundled scenario ships no private data: generate its history once.
-                let rows =
-                    history::generate(&scenario, scenario.history.weeks, scenario.history.seed);
-                let f =
-                    File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
-                let mut w = BufWriter::new(f);
-                history::write(&rows, &mut w)
-                    .with_context(|| format!("cannot write {}", p.display()))?;
-                w.flush()?;
-                eprintln!(
-                    "generated {} weeks of history (seed {}) into {}",
-                    scenario.history.weeks,
-                    scenario.history.seed,
-                    p.display()
-                );
-            }
-            p
-        }
-    };
+    let history_path = super::scenario_history(&scenario, args.history)?;
     let file = history_path.display().to_string();
     let h = history::read(&history_path)?;
     let fc = forecast::forecast_history(&scenario, &h, &file, start, days)?;
