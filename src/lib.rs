@@ -18,4 +18,5 @@ pub mod plan;
 pub mod report;
 pub mod routing;
 pub mod scenario;
+pub mod schedule;
 pub mod staffing;
