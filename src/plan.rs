@@ -238,3 +238,110 @@ pub fn contacts_by_queue(forecast: &Forecast) -> BTreeMap<String, f64> {
 pub fn render(input: &ReportInput) -> String {
     report::render_html(input)
 }
+
+/// The report for a plan: KPIs, warnings, forecast, coverage.
+pub fn report_input(
+    scenario: &Scenario,
+    history: &History,
+    forecast: &Forecast,
+    requirements: &[Requirement],
+    shifts: &crate::schedule::ShiftPlan,
+) -> ReportInput {
+    let s = &shifts.summary;
+    let currency = "¥".to_string();
+    let mut kpis = vec![
+        kpi("Paid hours", s.paid_hours, KpiFormat::Hours, None, None),
+        kpi(
+            "Labour cost",
+            s.paid_cost,
+            KpiFormat::Money { currency },
+            None,
+            Some(format!("{} shifts", s.shifts)),
+        ),
+        kpi(
+            "Required agent-hours (after shrinkage)",
+            requirements
+                .iter()
+                .map(|r| r.required as f64 * r.interval_minutes as f64 / 60.0)
+                .sum(),
+            KpiFormat::Hours,
+            None,
+            None,
+        ),
+        kpi(
+            "Understaffed queue-intervals",
+            s.understaffed_intervals as f64,
+            KpiFormat::Count,
+            Some((0.0, TargetDirection::AtMost)),
+            Some(format!(
+                "{:.0} agent-hours short",
+                s.understaffed_agent_hours
+            )),
+        ),
+        kpi(
+            "Solver gap",
+            s.gap.unwrap_or(0.0),
+            KpiFormat::Percent,
+            Some((0.01, TargetDirection::AtMost)),
+            Some(format!("{:?} in {:.1} s", s.status, s.solve_seconds)),
+        ),
+    ];
+    let scheduled_hours = s.paid_hours.max(1e-9);
+    let required_hours: f64 = shifts.coverage.iter().map(|c| c.required).sum::<f64>()
+        * scenario.interval_minutes as f64
+        / 60.0;
+    kpis.push(kpi(
+        "Planned utilization (required / paid hours)",
+        required_hours / scheduled_hours,
+        KpiFormat::Percent,
+        None,
+        None,
+    ));
+
+    let mut warnings = forecast_warnings(forecast);
+    for sf in &s.shortfalls {
+        warnings.push(Warning {
+            severity: if sf.short_agent_hours >= 10.0 {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            queue: Some(sf.queue.clone()),
+            span: Some(TimeSpan {
+                start: sf.from,
+                end: sf.to,
+            }),
+            message: sf.message.clone(),
+        });
+    }
+    let coverage = scenario
+        .queues
+        .iter()
+        .map(|q| report::CoverageSeries {
+            queue: q.id.clone(),
+            points: shifts
+                .coverage
+                .iter()
+                .filter(|c| c.queue == q.id)
+                .map(|c| report::CoveragePoint {
+                    t: c.start,
+                    required: c.required,
+                    scheduled: c.allocated,
+                })
+                .collect(),
+        })
+        .collect();
+    ReportInput {
+        title: format!("{} — staffing plan", scenario.name),
+        scenario_name: scenario.name.clone(),
+        horizon: horizon_span(scenario),
+        time_zone: scenario.time_zone,
+        interval_minutes: scenario.interval_minutes,
+        kpis,
+        warnings,
+        forecast: forecast_series(scenario, history, forecast),
+        coverage,
+        roster: Vec::new(),
+        service: Vec::new(),
+    }
+}

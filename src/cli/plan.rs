@@ -97,6 +97,9 @@ pub struct PlanSummaryOut {
     pub stages_seconds: Vec<(String, f64)>,
     pub contacts: f64,
     pub required_agent_hours: f64,
+    /// The report's KPI table, name → value, so scripts and tests can check it.
+    pub kpis: std::collections::BTreeMap<String, f64>,
+    pub schedule: crate::schedule::PlanSummary,
     pub warnings: Vec<String>,
 }
 
@@ -168,27 +171,75 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
         crate::staffing::write_requirements(&reqs, w).map_err(csv_err)
     })?;
     lap(Stage::Staffing, &mut stages);
+
+    progress.stage(Stage::Schedule, "solving the shift plan (LP/MIP, CBC)");
+    let options = crate::schedule::ScheduleOptions {
+        time_limit_seconds: args.time_limit as f64,
+        gap: args.gap,
+        ..Default::default()
+    };
+    let shift_plan =
+        crate::schedule::plan_shifts(&scenario, &reqs, &options).map_err(|e| PlanError {
+            stage: Stage::Schedule,
+            message: e.to_string(),
+        })?;
+    crate::schedule::files::write_plan(&shift_plan, &args.out).map_err(|e| PlanError {
+        stage: Stage::Schedule,
+        message: e.to_string(),
+    })?;
+    files.extend(["schedule.csv", "coverage.csv", "allocation.csv"].map(String::from));
+    lap(Stage::Schedule, &mut stages);
+
+    progress.stage(Stage::Report, "writing report.html");
+    let input = plan::report_input(&scenario, &history, &fc, &reqs, &shift_plan);
+    write_file(&args.out, "report.html", &mut files, |w| {
+        w.write_all(crate::report::render_html(&input).as_bytes())
+    })?;
+    lap(Stage::Report, &mut stages);
     progress.finish();
 
     let summary = PlanSummaryOut {
         scenario: scenario.name.clone(),
         out: args.out.clone(),
-        files,
+        files: {
+            files.push("summary.json".into());
+            files
+        },
         stages_seconds: stages,
         contacts: fc.rows.iter().map(|r| r.contacts).sum(),
         required_agent_hours: reqs
             .iter()
             .map(|r| r.required as f64 * r.interval_minutes as f64 / 60.0)
             .sum(),
+        kpis: input
+            .kpis
+            .iter()
+            .map(|k| (k.name.clone(), k.value))
+            .collect(),
+        schedule: shift_plan.summary.clone(),
         warnings: fc.warnings.clone(),
     };
-    let _ = plan::horizon_span(&scenario);
+    let json = serde_json::to_string_pretty(&summary)?;
+    std::fs::write(args.out.join("summary.json"), json + "\n")
+        .with_context(|| format!("cannot write {}", args.out.join("summary.json").display()))?;
     if global.json {
         print_json(&summary)?;
+    } else if !quiet {
+        println!(
+            "wrote {} into {}",
+            summary.files.join(", "),
+            args.out.display()
+        );
+        for k in &input.kpis {
+            println!(
+                "  {:<44} {}",
+                k.name,
+                crate::report::kpi_value(&k.format, k.value)
+            );
+        }
+        for w in input.warnings.iter().take(10) {
+            println!("  warning: {}", w.message);
+        }
     }
-    Err(PlanError {
-        stage: Stage::Schedule,
-        message: "the scheduling stage is not built in this version (see issue 5); forecast.csv and requirements.csv were written".into(),
-    }
-    .into())
+    Ok(ExitCode::SUCCESS)
 }
