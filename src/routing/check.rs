@@ -149,7 +149,14 @@ impl Router {
                         if lane.queue != c.queue || lane.lang != c.lang {
                             return Err(format!("contact {name} is in the lane of another queue"));
                         }
-                        if lane.buckets[c.bucket()].get(&c.key()) != Some(&slot) {
+                        let entries = &lane.buckets[c.bucket()].entries;
+                        // A requeued contact's stale old entry may share its key.
+                        let at = entries.partition_point(|e| e.key < c.key());
+                        let filed = entries
+                            .range(at..)
+                            .take_while(|e| e.key == c.key())
+                            .any(|e| e.slot == slot && e.epoch == self.epochs[slot as usize]);
+                        if !filed {
                             return Err(format!("contact {name} is missing from its lane"));
                         }
                         in_lanes.push(slot);
@@ -193,23 +200,39 @@ impl Router {
                 self.queue_waiting
             ));
         }
-        let lane_entries: usize = self
-            .lanes
-            .iter()
-            .map(|l| l.buckets.iter().map(|b| b.len()).sum::<usize>())
-            .sum();
+        let mut lane_entries = 0;
+        for (i, lane) in self.lanes.iter().enumerate() {
+            for (b, bucket) in lane.buckets.iter().enumerate() {
+                if bucket.entries.is_empty() == (lane.mask >> b & 1 == 1) {
+                    return Err(format!("lane {i} bucket {b} has a wrong mask bit"));
+                }
+                let valid = bucket
+                    .entries
+                    .iter()
+                    .filter(|e| self.epochs[e.slot as usize] == e.epoch)
+                    .count();
+                if valid != bucket.live as usize {
+                    return Err(format!(
+                        "lane {i} bucket {b} counts {} waiting, holds {valid}",
+                        bucket.live
+                    ));
+                }
+                if !bucket
+                    .entries
+                    .iter()
+                    .zip(bucket.entries.iter().skip(1))
+                    .all(|(x, y)| x.key <= y.key)
+                {
+                    return Err(format!("lane {i} bucket {b} is out of order"));
+                }
+                lane_entries += valid;
+            }
+        }
         if lane_entries != in_lanes.len() {
             return Err(format!(
                 "lanes hold {lane_entries} entries for {} queued contacts",
                 in_lanes.len()
             ));
-        }
-        for (i, lane) in self.lanes.iter().enumerate() {
-            for (b, bucket) in lane.buckets.iter().enumerate() {
-                if bucket.is_empty() == (lane.mask >> b & 1 == 1) {
-                    return Err(format!("lane {i} bucket {b} has a wrong mask bit"));
-                }
-            }
         }
 
         // Pools: each available agent filed once in every pool it has room in, in order.

@@ -13,8 +13,14 @@
 //! heads are dropped when met, and a bucket is compacted when stale entries outnumber live ones.
 //!
 //! **Lanes** hold waiting contacts of one (queue, language), split into 20 buckets by priority
-//! class and tier, each ordered by (arrival, sequence number): the original position, which a
-//! requeued or transferred contact keeps.
+//! class and tier, each a deque ordered by (arrival, sequence number): the original position,
+//! which a requeued or transferred contact keeps. New arrivals append in O(1); a contact that
+//! keeps an older position is inserted in place. Removal is lazy like the pools': an entry
+//! carries the contact's epoch, which moves on every transition, so an entry whose contact
+//! left is stale; stale entries are dropped at the front and compacted away.
+//!
+//! **Timers** keep one FIFO per configured delay (offer timeout, each relaxation step, sticky
+//! wait, wrap-up, escalation) with a binary heap for the few timers that land out of order.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
@@ -198,6 +204,23 @@ impl Ring {
     }
 }
 
+/// A waiting contact's place in a lane bucket, valid while the contact's epoch is unchanged
+/// (every transition out of the lane moves the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LaneEntry {
+    pub key: LaneKey,
+    pub slot: u32,
+    pub epoch: u32,
+}
+
+/// One priority class × tier of a lane: entries in key order, stale ones dropped lazily.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LaneBucket {
+    pub entries: VecDeque<LaneEntry>,
+    /// Valid entries (contacts waiting in this bucket).
+    pub live: u32,
+}
+
 /// Waiting contacts of one (queue, language).
 #[derive(Debug, Clone)]
 pub(crate) struct Lane {
@@ -209,49 +232,113 @@ pub(crate) struct Lane {
     pub rings: Vec<Ring>,
     /// Ages at which a ring starts, ascending, without 0.
     pub activations: Vec<Millis>,
+    /// Bit b set when bucket b holds entries (some may be stale).
     pub mask: u32,
-    pub buckets: [BTreeMap<LaneKey, u32>; LANE_BUCKETS],
+    pub buckets: [LaneBucket; LANE_BUCKETS],
 }
 
 impl Lane {
-    pub fn insert(&mut self, bucket: usize, key: LaneKey, slot: u32) {
-        self.buckets[bucket].insert(key, slot);
+    pub fn new(
+        queue: u16,
+        lang: u16,
+        channel: usize,
+        target_ms: Millis,
+        rings: Vec<Ring>,
+        activations: Vec<Millis>,
+    ) -> Lane {
+        Lane {
+            queue,
+            lang,
+            channel,
+            target_ms,
+            rings,
+            activations,
+            mask: 0,
+            buckets: Default::default(),
+        }
+    }
+
+    /// Files a contact at its key: at the back for a new arrival (O(1)), in place for one that
+    /// keeps an older position (requeue, transfer, escalation).
+    pub fn insert(&mut self, bucket: usize, entry: LaneEntry, valid: impl Fn(&LaneEntry) -> bool) {
+        let b = &mut self.buckets[bucket];
+        if b.entries.len() > 2 * b.live as usize + 16 {
+            b.entries.retain(&valid);
+        }
+        if b.entries.back().is_none_or(|e| e.key <= entry.key) {
+            b.entries.push_back(entry);
+        } else {
+            let at = b.entries.partition_point(|e| e.key < entry.key);
+            b.entries.insert(at, entry);
+        }
+        b.live += 1;
         self.mask |= 1 << bucket;
     }
 
-    pub fn remove(&mut self, bucket: usize, key: LaneKey) -> Option<u32> {
+    /// A contact leaves the bucket (its epoch moves on right after, which makes its entry
+    /// stale); popped at once when it is at the front.
+    pub fn remove(&mut self, bucket: usize, key: LaneKey) {
         let b = &mut self.buckets[bucket];
-        let slot = b.remove(&key);
-        if b.is_empty() {
+        b.live -= 1;
+        if b.entries.front().is_some_and(|e| e.key == key) {
+            b.entries.pop_front();
+        }
+        if b.entries.is_empty() {
             self.mask &= !(1 << bucket);
         }
-        slot
     }
 
-    /// The oldest contact of a bucket with an age in [from, until) at `now`.
+    /// The oldest valid contact of a bucket with an age in [from, until) at `now`; drops stale
+    /// entries met at the front.
     pub fn oldest_in(
-        &self,
+        &mut self,
         bucket: usize,
         now: Millis,
         from: Millis,
         until: Millis,
-    ) -> Option<(LaneKey, u32)> {
-        let b = &self.buckets[bucket];
+        valid: impl Fn(&LaneEntry) -> bool,
+    ) -> Option<LaneEntry> {
+        let b = &mut self.buckets[bucket];
+        while b.entries.front().is_some_and(|e| !valid(e)) {
+            b.entries.pop_front();
+        }
+        if b.entries.is_empty() {
+            self.mask &= !(1 << bucket);
+            return None;
+        }
         if from == 0 && until == Millis::MAX {
-            return b.first_key_value().map(|(k, v)| (*k, *v));
+            return b.entries.front().copied();
         }
         // age < until  ⇔  arrival > now - until;  age ≥ from  ⇔  arrival ≤ now - from.
         let newest = now.checked_sub(from)?;
-        let oldest = match now.checked_sub(until) {
-            Some(t) => t + 1,
-            None => 0,
-        };
-        if oldest > newest {
-            return None;
+        let oldest = now.checked_sub(until).map_or(0, |t| t + 1);
+        let start = b.entries.partition_point(|e| e.key.0 < oldest);
+        b.entries
+            .range(start..)
+            .take_while(|e| e.key.0 <= newest)
+            .find(|e| valid(e))
+            .copied()
+    }
+
+    /// The oldest valid contact of a bucket, without touching the bucket.
+    pub fn first_valid(
+        &self,
+        bucket: usize,
+        valid: impl Fn(&LaneEntry) -> bool,
+    ) -> Option<LaneEntry> {
+        self.buckets[bucket]
+            .entries
+            .iter()
+            .find(|e| valid(e))
+            .copied()
+    }
+
+    pub fn clear(&mut self) {
+        for b in &mut self.buckets {
+            b.entries.clear();
+            b.live = 0;
         }
-        b.range((oldest, 0)..=(newest, u64::MAX))
-            .next()
-            .map(|(k, v)| (*k, *v))
+        self.mask = 0;
     }
 }
 
@@ -414,18 +501,22 @@ impl Timers {
 }
 
 /// A set of ids kept as disjoint inclusive ranges, so the sequential ids drivers hand out
-/// collapse into a few ranges that stay in cache however many contacts have been seen.
+/// collapse into a few ranges that stay in cache however many contacts have been seen. The
+/// highest range is kept apart: the next sequential id only extends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct IdSet {
+    /// Every range but the highest, by start.
     ranges: BTreeMap<u64, u64>,
+    /// The highest range.
+    tail: Option<(u64, u64)>,
 }
 
 impl IdSet {
     pub fn contains(&self, id: u64) -> bool {
-        match self.ranges.last_key_value() {
+        match self.tail {
             None => false,
-            Some((_, &last)) if id > last => false,
-            _ => self
+            Some((start, last)) if id >= start => id <= last,
+            Some(_) => self
                 .ranges
                 .range(..=id)
                 .next_back()
@@ -435,40 +526,45 @@ impl IdSet {
 
     /// Adds an id; false if it was already there.
     pub fn insert(&mut self, id: u64) -> bool {
-        // Fast path: the next id after the highest seen extends the last range.
-        if let Some(mut last) = self.ranges.last_entry() {
-            if *last.get() < id {
-                if *last.get() + 1 == id {
-                    *last.get_mut() = id;
-                } else {
-                    self.ranges.insert(id, id);
-                }
-                return true;
+        let Some((start, last)) = self.tail else {
+            self.tail = Some((id, id));
+            return true;
+        };
+        if id > last {
+            if id == last + 1 {
+                self.tail = Some((start, id));
+            } else {
+                self.ranges.insert(start, last);
+                self.tail = Some((id, id));
             }
+            return true;
         }
-        let prev = self.ranges.range(..=id).next_back().map(|(&s, &l)| (s, l));
-        if prev.is_some_and(|(_, last)| id <= last) {
+        if id >= start || self.contains(id) {
             return false;
         }
-        let next_last = if id < u64::MAX {
-            self.ranges.remove(&(id + 1))
+        // Below the tail: merge with the ranges (or the tail) around it.
+        let prev = self.ranges.range(..id).next_back().map(|(&s, &l)| (s, l));
+        let mut new = (id, id);
+        if let Some((s, l)) = prev {
+            if l + 1 == id {
+                self.ranges.remove(&s);
+                new.0 = s;
+            }
+        }
+        if id + 1 == start {
+            self.tail = Some((new.0, last));
         } else {
-            None
-        };
-        let last = next_last.unwrap_or(id);
-        match prev {
-            Some((start, prev_last)) if prev_last + 1 == id => {
-                self.ranges.insert(start, last);
+            if let Some(l) = self.ranges.remove(&(id + 1)) {
+                new.1 = l;
             }
-            _ => {
-                self.ranges.insert(id, last);
-            }
+            self.ranges.insert(new.0, new.1);
         }
         true
     }
 
     pub fn clear(&mut self) {
         self.ranges.clear();
+        self.tail = None;
     }
 }
 
@@ -504,16 +600,37 @@ mod tests {
     #[test]
     fn id_sets_merge_neighbours() {
         let mut s = IdSet::default();
-        for id in [5, 3, 4, 10, 0, u64::MAX, 2, 1] {
-            assert!(s.insert(id));
+        for id in [5, 3, 4, 10, 0, u64::MAX, 2, 1, 11, 9] {
+            assert!(s.insert(id), "{id}");
         }
         assert!(!s.insert(4));
-        assert_eq!(s.ranges.len(), 3, "{:?}", s.ranges);
-        for id in [0, 1, 5, 10, u64::MAX] {
+        assert!(!s.insert(u64::MAX));
+        // [0, 5], [9, 11] and the tail [MAX, MAX].
+        assert_eq!(s.ranges.len(), 2, "{:?} {:?}", s.ranges, s.tail);
+        for id in [0, 1, 5, 9, 10, 11, u64::MAX] {
             assert!(s.contains(id));
         }
-        for id in [6, 9, 11, u64::MAX - 1] {
+        for id in [6, 8, 12, u64::MAX - 1] {
             assert!(!s.contains(id));
+        }
+        // Filling a gap just below the tail joins it.
+        let mut s = IdSet::default();
+        for id in [1, 2, 3, 0] {
+            assert!(s.insert(id));
+        }
+        assert_eq!((s.ranges.len(), s.tail), (0, Some((0, 3))));
+        // Against a brute-force set.
+        let mut rng = 12345u64;
+        let mut s = IdSet::default();
+        let mut b = std::collections::BTreeSet::new();
+        for _ in 0..5000 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let id = (rng >> 33) % 300;
+            assert_eq!(s.insert(id), b.insert(id), "{id}");
+            let probe = (rng >> 13) % 300;
+            assert_eq!(s.contains(probe), b.contains(&probe), "{probe}");
         }
     }
 
@@ -533,27 +650,40 @@ mod tests {
 
     #[test]
     fn lane_window_queries_respect_ages() {
-        let mut lane = Lane {
-            queue: 0,
-            lang: 0,
-            channel: 0,
-            target_ms: 1000,
-            rings: Vec::new(),
-            activations: Vec::new(),
-            mask: 0,
-            buckets: Default::default(),
-        };
+        let mut lane = Lane::new(0, 0, 0, 1000, Vec::new(), Vec::new());
+        let all = |_: &LaneEntry| true;
         for (i, arrival) in [100u64, 200, 300, 400].iter().enumerate() {
-            lane.insert(0, (*arrival, i as u64), i as u32);
+            let entry = LaneEntry {
+                key: (*arrival, i as u64),
+                slot: i as u32,
+                epoch: 0,
+            };
+            lane.insert(0, entry, all);
         }
+        let slot = |e: Option<LaneEntry>| e.map(|e| e.slot);
         // now 500: ages 400, 300, 200, 100.
-        assert_eq!(lane.oldest_in(0, 500, 0, Millis::MAX).unwrap().1, 0);
-        assert_eq!(lane.oldest_in(0, 500, 0, 350).unwrap().1, 1);
-        assert_eq!(lane.oldest_in(0, 500, 250, Millis::MAX).unwrap().1, 0);
-        assert_eq!(lane.oldest_in(0, 500, 150, 250).unwrap().1, 2);
-        assert!(lane.oldest_in(0, 500, 450, Millis::MAX).is_none());
-        assert!(lane.oldest_in(0, 50, 100, Millis::MAX).is_none());
-        assert_eq!(lane.remove(0, (100, 0)), Some(0));
+        assert_eq!(slot(lane.oldest_in(0, 500, 0, Millis::MAX, all)), Some(0));
+        assert_eq!(slot(lane.oldest_in(0, 500, 0, 350, all)), Some(1));
+        assert_eq!(slot(lane.oldest_in(0, 500, 250, Millis::MAX, all)), Some(0));
+        assert_eq!(slot(lane.oldest_in(0, 500, 150, 250, all)), Some(2));
+        assert_eq!(slot(lane.oldest_in(0, 500, 450, Millis::MAX, all)), None);
+        assert_eq!(slot(lane.oldest_in(0, 50, 100, Millis::MAX, all)), None);
+        // An older key goes in place; stale entries are skipped and dropped at the front.
+        let early = LaneEntry {
+            key: (50, 9),
+            slot: 9,
+            epoch: 0,
+        };
+        lane.insert(0, early, all);
+        assert_eq!(slot(lane.oldest_in(0, 500, 0, Millis::MAX, all)), Some(9));
+        let not_9_or_0 = |e: &LaneEntry| e.slot != 9 && e.slot != 0;
+        assert_eq!(
+            slot(lane.oldest_in(0, 500, 0, Millis::MAX, not_9_or_0)),
+            Some(1)
+        );
+        assert_eq!(lane.buckets[0].entries.len(), 3);
+        lane.remove(0, (200, 1));
+        assert_eq!(lane.buckets[0].entries.len(), 2);
         assert_eq!(lane.mask, 1);
     }
 }

@@ -122,8 +122,10 @@
 //! language, channel) in bucketed FIFO pools (`index.rs`), so finding the best agent for a
 //! contact visits a few bucket heads; waiting contacts are indexed per (queue, language) in
 //! lanes of 20 ordered buckets (priority class × tier), so an agent freeing up compares the
-//! heads of the lanes it is interested in. Timers live in one binary heap with lazy
-//! invalidation by contact epoch.
+//! heads of the lanes it is interested in. Timers live in per-delay FIFOs plus a heap. Pool,
+//! lane and timer entries are invalidated lazily by agent version and contact epoch, so a
+//! transition costs O(1) index work. Contact ids ever seen are kept as ranges (sequential ids
+//! cost nothing) to refuse duplicates; only live contacts are in the id map.
 
 mod check;
 mod index;

@@ -18,8 +18,8 @@ use crate::model::{Channel, Language, Queue, Skill, SkillLevel};
 use crate::scenario::Scenario;
 
 use super::index::{
-    lane_bucket, BucketLayout, Entry, FxMap, IdSet, Lane, LaneKey, Pool, Ring, Timer, TimerKind,
-    Timers,
+    lane_bucket, BucketLayout, Entry, FxMap, IdSet, Lane, LaneEntry, LaneKey, Pool, Ring, Timer,
+    TimerKind, Timers,
 };
 use super::policy::{
     channel_index, escalation_queue_name, PolicyErrors, RoutingPolicy, Selection, Urgency,
@@ -255,6 +255,28 @@ struct AgentKey {
     primary: f64,
     idle: Millis,
     agent: u32,
+}
+
+/// Contact order for an agent: lower effective class, then higher urgency, then older.
+fn candidate_better(urgency: Urgency, x: &Candidate, y: &Candidate) -> bool {
+    if x.class != y.class {
+        return x.class < y.class;
+    }
+    match urgency {
+        Urgency::Sla => {
+            let l = x.age as u128 * y.target as u128;
+            let r = y.age as u128 * x.target as u128;
+            if l != r {
+                return l > r;
+            }
+        }
+        Urgency::Age => {
+            if x.age != y.age {
+                return x.age > y.age;
+            }
+        }
+    }
+    x.key < y.key
 }
 
 impl AgentKey {
@@ -572,10 +594,7 @@ impl Router {
             self.lane_of[lane.queue as usize * self.langs.len().max(1) + lane.lang as usize] = NONE;
         }
         for lane in &mut self.lanes {
-            for b in lane.buckets.iter_mut() {
-                b.clear();
-            }
-            lane.mask = 0;
+            lane.clear();
         }
         let keep = self.initial_lanes as u32;
         for rings in &mut self.rings_by_sl {
@@ -1267,7 +1286,14 @@ impl Router {
                 c.in_lane = true;
                 let (bucket, key, lane, queue, contact) =
                     (c.bucket(), c.key(), c.lane, c.queue, c.id);
-                self.lanes[lane as usize].insert(bucket, key, slot);
+                let entry = LaneEntry {
+                    key,
+                    slot,
+                    epoch: self.epochs[slot as usize],
+                };
+                let epochs = &self.epochs;
+                self.lanes[lane as usize]
+                    .insert(bucket, entry, |e| epochs[e.slot as usize] == e.epoch);
                 self.queue_waiting[queue as usize] += 1;
                 self.schedule_relax(slot);
                 self.schedule_escalation(slot);
@@ -1545,7 +1571,7 @@ impl Router {
             return;
         }
         ag.dirty = false;
-        if ag.presence != Presence::Ready {
+        if ag.presence != Presence::Ready || ag.used + self.cfg.min_cost > ag.units {
             return;
         }
         let (version, used, units) = (ag.version, ag.used, ag.units);
@@ -1732,6 +1758,9 @@ impl Router {
                 self.offer(slot, a, 0, out);
                 continue;
             }
+            if !self.has_room(a) {
+                break;
+            }
             let (best, blocked) = self.best_contact_for(a);
             let Some(cand) = best else {
                 if blocked {
@@ -1748,6 +1777,12 @@ impl Router {
             self.offer(cand.slot, a, ring, out);
         }
         self.settle_agent(a, out);
+    }
+
+    /// Whether the agent could take one more contact of any channel.
+    fn has_room(&self, a: u32) -> bool {
+        let ag = &self.agents[a as usize];
+        (0..5).any(|ch| ag.can_take(ch, self.cfg.cost[ch]))
     }
 
     fn sticky_ready(&self, a: u32) -> Option<u32> {
@@ -1770,53 +1805,35 @@ impl Router {
             .map_or(u16::MAX, |r| r as u16)
     }
 
-    fn effective_class(&self, priority: u8, age: Millis) -> u8 {
-        match age.checked_div(self.cfg.aging_ms) {
-            Some(steps) => priority.saturating_sub(steps.min(9) as u8),
-            None => priority,
-        }
-    }
-
-    fn candidate_better(&self, x: &Candidate, y: &Candidate) -> bool {
-        if x.class != y.class {
-            return x.class < y.class;
-        }
-        match self.cfg.urgency {
-            Urgency::Sla => {
-                let l = x.age as u128 * y.target as u128;
-                let r = y.age as u128 * x.target as u128;
-                if l != r {
-                    return l > r;
-                }
-            }
-            Urgency::Age => {
-                if x.age != y.age {
-                    return x.age > y.age;
-                }
-            }
-        }
-        x.key < y.key
-    }
-
     /// The best waiting contact for an agent, and whether the reserve kept some contact from it.
-    fn best_contact_for(&self, a: u32) -> (Option<Candidate>, bool) {
+    fn best_contact_for(&mut self, a: u32) -> (Option<Candidate>, bool) {
         let ag = &self.agents[a as usize];
         let now = self.now;
+        let cfg = &self.cfg;
+        let epochs = &self.epochs;
+        let valid = |e: &LaneEntry| epochs[e.slot as usize] == e.epoch;
+        let standard_ok = |cost: u32| match &cfg.reserve {
+            None => true,
+            Some(r) => {
+                (ag.used > 0 || self.idle_total > r.idle_agents)
+                    && self.free_total >= r.free_units + cost as u64
+            }
+        };
         let mut best: Option<Candidate> = None;
         let mut blocked = false;
         for it in &ag.interests {
-            let lane = &self.lanes[it.lane as usize];
+            let lane = &mut self.lanes[it.lane as usize];
             if lane.mask == 0 {
                 continue;
             }
             let ch = lane.channel;
-            let cost = self.cfg.cost[ch];
+            let cost = cfg.cost[ch];
             if !ag.can_take(ch, cost) {
                 continue;
             }
             let mut mask = lane.mask;
-            if let Some(r) = &self.cfg.reserve {
-                if !self.reserve_allows_standard(ag.used, cost) {
+            if let Some(r) = &cfg.reserve {
+                if !standard_ok(cost) {
                     if mask & !r.privileged != 0 {
                         blocked = true;
                     }
@@ -1826,18 +1843,22 @@ impl Router {
             while mask != 0 {
                 let b = mask.trailing_zeros() as usize;
                 mask &= mask - 1;
-                if let Some((key, slot)) = lane.oldest_in(b, now, it.from, it.until) {
-                    let age = now - key.0;
+                if let Some(e) = lane.oldest_in(b, now, it.from, it.until, valid) {
+                    let age = now - e.key.0;
+                    let priority = (b / 2) as u8;
                     let cand = Candidate {
-                        slot,
+                        slot: e.slot,
                         lane: it.lane,
                         bucket: b,
-                        key,
-                        class: self.effective_class((b / 2) as u8, age),
+                        key: e.key,
+                        class: match age.checked_div(cfg.aging_ms) {
+                            Some(steps) => priority.saturating_sub(steps.min(9) as u8),
+                            None => priority,
+                        },
                         age,
                         target: lane.target_ms,
                     };
-                    if best.is_none_or(|x| self.candidate_better(&cand, &x)) {
+                    if best.is_none_or(|x| candidate_better(cfg.urgency, &cand, &x)) {
                         best = Some(cand);
                     }
                 }
@@ -2068,16 +2089,14 @@ impl Router {
         activations.sort_unstable();
         activations.dedup();
         let lane_ix = self.lanes.len() as u32;
-        self.lanes.push(Lane {
-            queue: q,
+        self.lanes.push(Lane::new(
+            q,
             lang,
-            channel: ch,
-            target_ms: qd.target_ms,
-            rings: rings.clone(),
+            ch,
+            qd.target_ms,
+            rings.clone(),
             activations,
-            mask: 0,
-            buckets: Default::default(),
-        });
+        ));
         self.lane_of[at] = lane_ix;
         for (r, ring) in rings.iter().enumerate() {
             let sl = ring.skill as usize * n_langs + ring.lang as usize;
@@ -2236,10 +2255,11 @@ impl Router {
             let o = &mut oldest[q as usize];
             *o = Some(o.map_or(arrival, |x: Millis| x.min(arrival)));
         };
+        let valid = |e: &LaneEntry| self.epochs[e.slot as usize] == e.epoch;
         for lane in &self.lanes {
-            for b in &lane.buckets {
-                if let Some((k, _)) = b.first_key_value() {
-                    note(lane.queue, k.0);
+            for b in 0..lane.buckets.len() {
+                if let Some(e) = lane.first_valid(b, valid) {
+                    note(lane.queue, e.key.0);
                 }
             }
         }
