@@ -60,8 +60,8 @@ pub struct LoadgenArgs {
     /// Milliseconds an agent holds a contact between accepting and completing it.
     #[arg(long, default_value_t = 100)]
     pub handle_ms: u64,
-    /// Connections to the daemon.
-    #[arg(long, default_value_t = 64)]
+    /// Connections to the daemon for creates, and as many again for agents' actions.
+    #[arg(long, default_value_t = 256)]
     pub connections: usize,
     /// Prefix of contact and agent ids (default: from the clock, so runs never collide).
     #[arg(long)]
@@ -164,6 +164,28 @@ impl Tally {
     }
 }
 
+/// The parts of answers and events the generator reads (the rest is skipped unparsed).
+#[derive(serde::Deserialize)]
+struct Offer<'a> {
+    #[serde(borrow)]
+    contact: Option<&'a str>,
+    #[serde(borrow)]
+    agent: Option<&'a str>,
+}
+
+#[derive(serde::Deserialize)]
+struct Created<'a> {
+    #[serde(borrow)]
+    contact: CreatedContact<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct CreatedContact<'a> {
+    state: &'a str,
+    #[serde(borrow)]
+    agent: Option<&'a str>,
+}
+
 type Waiters = Arc<Mutex<HashMap<Arc<str>, oneshot::Sender<String>>>>;
 
 pub fn run(args: LoadgenArgs, global: Global) -> anyhow::Result<ExitCode> {
@@ -234,12 +256,18 @@ async fn drive(
             .map_or(0, |d| d.as_millis());
         format!("lg{t}-")
     });
-    let pool = Arc::new(Pool {
-        free: Mutex::new(Vec::new()),
-        permits: Semaphore::new(args.connections),
-        addr,
-        token: token.clone(),
-    });
+    let new_pool = || {
+        Arc::new(Pool {
+            free: Mutex::new(Vec::new()),
+            permits: Semaphore::new(args.connections),
+            addr,
+            token: token.clone(),
+        })
+    };
+    // Creates and agents' actions use separate connections, so a surge of arrivals cannot
+    // crowd out the completions that free agents (as separate systems would not).
+    let pool = new_pool();
+    let agent_pool = new_pool();
     let tally = Arc::new(Tally::default());
     let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
 
@@ -256,8 +284,11 @@ async fn drive(
     let stream_waiters = waiters.clone();
     tokio::spawn(async move {
         while let Ok(Some(e)) = events.next().await {
-            let v: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
-            let (Some(contact), Some(agent)) = (v["contact"].as_str(), v["agent"].as_str()) else {
+            let Ok(Offer {
+                contact: Some(contact),
+                agent: Some(agent),
+            }) = serde_json::from_str::<Offer>(&e.data)
+            else {
                 continue;
             };
             let waiter = stream_waiters
@@ -360,12 +391,20 @@ async fn drive(
         }
         let id: Arc<str> = format!("{prefix}c{i}").into();
         i += 1;
-        let body = serde_json::json!({"id": &*id, "queue": &*queues[q], "customer_id": format!("{prefix}u{i}")}).to_string();
+        // Ids and queue names are plain URL-safe words: no JSON escaping is needed.
+        let body = format!(
+            r#"{{"id":"{id}","queue":"{}","customer_id":"{prefix}u{i}"}}"#,
+            queues[q]
+        );
         let measured = t >= ramp;
-        let (pool, tally, waiters) = (pool.clone(), tally.clone(), waiters.clone());
+        let (pools, tally, waiters) = (
+            (pool.clone(), agent_pool.clone()),
+            tally.clone(),
+            waiters.clone(),
+        );
         tasks.spawn(async move {
             contact(
-                pool,
+                pools,
                 tally,
                 waiters,
                 id,
@@ -433,7 +472,7 @@ async fn drive(
 
 #[allow(clippy::too_many_arguments)]
 async fn contact(
-    pool: Arc<Pool>,
+    (pool, agent_pool): (Arc<Pool>, Arc<Pool>),
     tally: Arc<Tally>,
     waiters: Waiters,
     id: Arc<str>,
@@ -464,14 +503,17 @@ async fn contact(
         }
     };
     tally.created.fetch_add(1, Relaxed);
-    let v = answer.json();
-    let offered_now = v["contact"]["state"] == "offered";
+    let created: Created = match serde_json::from_slice(&answer.body) {
+        Ok(c) => c,
+        Err(e) => {
+            tally.error(format!("create answer: {e}"));
+            return;
+        }
+    };
+    let offered_now = created.contact.state == "offered";
     let agent = if offered_now {
         waiters.lock().ok().map(|mut w| w.remove(&id));
-        v["contact"]["agent"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+        created.contact.agent.unwrap_or_default().to_string()
     } else {
         match tokio::time::timeout_at(give_up.into(), rx).await {
             Ok(Ok(agent)) => agent,
@@ -496,7 +538,7 @@ async fn contact(
         if step == 1 {
             tokio::time::sleep(handle).await;
         }
-        let r = pool
+        let r = agent_pool
             .call(
                 true,
                 &format!("/v1/contacts/{id}/{verb}"),
