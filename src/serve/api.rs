@@ -717,6 +717,28 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_full_intake_answers_429_and_a_stopped_engine_503() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let metrics = Arc::new(Metrics::new(Vec::new()));
+        let shared = Shared {
+            intake: tx,
+            auth: Auth::new(Vec::new()),
+            fanout: Arc::new(Fanout::new(16, metrics.clone())),
+            metrics,
+            max_body_bytes: 1024,
+            shutdown: tokio::sync::watch::channel(false).1,
+        };
+        // Nobody drains the intake: one request fills it, the next is refused at once.
+        shared.intake.try_send(Request::Stop).unwrap();
+        let e = shared.query(Query::Health, Actor::Admin).await.unwrap_err();
+        assert_eq!((e.status, e.code), (429, "intake-full"));
+        assert_eq!(shared.metrics.intake_full.load(Relaxed), 1);
+        drop(rx);
+        let e = shared.query(Query::Health, Actor::Admin).await.unwrap_err();
+        assert_eq!(e.status, 503);
+    }
+
     #[test]
     fn json_errors_name_the_field() {
         let e = parse_json::<NewContact>(br#"{"id":"c1","queue":"q","priority":300}"#).unwrap_err();
