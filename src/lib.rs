@@ -19,4 +19,5 @@ pub mod report;
 pub mod routing;
 pub mod scenario;
 pub mod schedule;
+pub mod serve;
 pub mod staffing;

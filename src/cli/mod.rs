@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 pub mod forecast;
 pub mod history;
+pub mod loadgen;
 pub mod plan;
 pub mod schedule;
 pub mod serve;
@@ -57,6 +58,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Run the routing daemon.
     Serve(serve::ServeArgs),
+    /// Drive a running daemon with a Double-11 surge and report throughput and latency.
+    Loadgen(loadgen::LoadgenArgs),
 }
 
 /// Options every command can see.
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(a) => simulate::run(a, global),
         Command::Plan(a) => plan::run(a, global),
         Command::Serve(a) => serve::run(a, global),
+        Command::Loadgen(a) => loadgen::run(a, global),
     }
 }
 
