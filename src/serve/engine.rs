@@ -324,17 +324,18 @@ impl Engine {
                     target_ms: millis(q.sla.answer_seconds()),
                 },
                 None => {
-                    // A supervisor queue the core added for escalation.
-                    let channel = Channel::ALL
-                        .into_iter()
-                        .find(|c| escalation_queue_name(*c) == name)
-                        .unwrap_or(Channel::Phone);
+                    // A supervisor twin the core added for escalation: the base queue's
+                    // channel and language, served by the escalation skill.
+                    let base = catalog
+                        .queues
+                        .iter()
+                        .find(|q| escalation_queue_name(&q.id) == name);
                     let esc = policy.escalation.as_ref();
                     QueueInfo {
                         name: name.into(),
-                        channel,
+                        channel: base.map_or(Channel::Phone, |q| q.channel),
                         skill: esc.map_or("", |e| e.skill.as_str()).into(),
-                        language: None,
+                        language: base.map(|q| q.language.as_str().into()),
                         target_ms: millis(esc.map_or(60.0, |e| e.answer_seconds)),
                     }
                 }
