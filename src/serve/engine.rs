@@ -166,7 +166,7 @@ pub struct QueueStatsOut {
     pub queue: Arc<str>,
     pub channel: Channel,
     pub skill: Arc<str>,
-    /// The queue's own language; supervisor queues take every language.
+    /// The queue's language (a supervisor twin's is that of the queue it serves).
     pub language: Option<Arc<str>>,
     pub answer_target_ms: Millis,
     /// Contacts waiting now (in the queue or for a sticky agent).
@@ -324,17 +324,18 @@ impl Engine {
                     target_ms: millis(q.sla.answer_seconds()),
                 },
                 None => {
-                    // A supervisor queue the core added for escalation.
-                    let channel = Channel::ALL
-                        .into_iter()
-                        .find(|c| escalation_queue_name(*c) == name)
-                        .unwrap_or(Channel::Phone);
+                    // A supervisor twin the core added for escalation: the channel and language
+                    // of the queue it serves, the escalation skill and answer target.
+                    let base = catalog
+                        .queues
+                        .iter()
+                        .find(|q| escalation_queue_name(&q.id) == name);
                     let esc = policy.escalation.as_ref();
                     QueueInfo {
                         name: name.into(),
-                        channel,
+                        channel: base.map_or(Channel::Phone, |q| q.channel),
                         skill: esc.map_or("", |e| e.skill.as_str()).into(),
-                        language: None,
+                        language: base.map(|q| q.language.as_str().into()),
                         target_ms: millis(esc.map_or(60.0, |e| e.answer_seconds)),
                     }
                 }
