@@ -166,7 +166,7 @@ pub struct QueueStatsOut {
     pub queue: Arc<str>,
     pub channel: Channel,
     pub skill: Arc<str>,
-    /// The queue's own language; supervisor queues take every language.
+    /// The queue's language (a supervisor twin's is that of the queue it serves).
     pub language: Option<Arc<str>>,
     pub answer_target_ms: Millis,
     /// Contacts waiting now (in the queue or for a sticky agent).
@@ -324,8 +324,8 @@ impl Engine {
                     target_ms: millis(q.sla.answer_seconds()),
                 },
                 None => {
-                    // A supervisor twin the core added for escalation: the base queue's
-                    // channel and language, served by the escalation skill.
+                    // A supervisor twin the core added for escalation: the channel and language
+                    // of the queue it serves, the escalation skill and answer target.
                     let base = catalog
                         .queues
                         .iter()
