@@ -61,6 +61,13 @@ pub struct StaffingDefaults {
     pub shrinkage: f64,
     /// Highest occupancy a queue is planned at.
     pub max_occupancy: f64,
+    /// How much longer a chat lasts per extra chat held at once (see `staffing::requirements`).
+    #[serde(default = "default_chat_stretch")]
+    pub chat_stretch: f64,
+}
+
+fn default_chat_stretch() -> f64 {
+    crate::staffing::requirements::DEFAULT_CHAT_STRETCH
 }
 
 /// Costs the scheduler trades off.
@@ -351,6 +358,11 @@ struct Ctx<'t> {
     file: String,
     places: BTreeMap<String, Place>,
     errors: Vec<(usize, ScenarioError)>,
+    /// For each array section, the file position of each element that decoded, so later checks
+    /// name `queues[4]` even when `queues[0]` failed to decode and was dropped.
+    kept: BTreeMap<String, Vec<usize>>,
+    /// Ids of elements that failed to decode: references to them are not reported again.
+    undecoded_ids: BTreeMap<String, HashSet<String>>,
 }
 
 impl<'t> Ctx<'t> {
@@ -360,6 +372,8 @@ impl<'t> Ctx<'t> {
             file: path.display().to_string(),
             places: BTreeMap::new(),
             errors: Vec::new(),
+            kept: BTreeMap::new(),
+            undecoded_ids: BTreeMap::new(),
         }
     }
 
@@ -534,11 +548,35 @@ impl<'t> Ctx<'t> {
             );
             return Vec::new();
         };
-        items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| self.decode(&format!("{key}[{i}]"), item))
-            .collect()
+        let mut out = Vec::new();
+        let mut kept = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match self.decode(&format!("{key}[{i}]"), item) {
+                Some(v) => {
+                    out.push(v);
+                    kept.push(i);
+                }
+                None => {
+                    if let Some(id) = item.get_ref().get("id").and_then(|v| v.get_ref().as_str()) {
+                        self.undecoded_ids
+                            .entry(key.to_string())
+                            .or_default()
+                            .insert(id.to_string());
+                    }
+                }
+            }
+        }
+        self.kept.insert(key.to_string(), kept);
+        out
+    }
+
+    /// Position in the file of the `i`-th decoded element of an array section.
+    fn idx(&self, section: &str, i: usize) -> usize {
+        self.kept
+            .get(section)
+            .and_then(|k| k.get(i))
+            .copied()
+            .unwrap_or(i)
     }
 
     fn finish(mut self) -> ScenarioErrors {
@@ -560,6 +598,45 @@ fn join(prefix: &str, key: &str) -> String {
 fn parent(path: &str) -> Option<String> {
     let cut = path.rfind(['.', '['])?;
     Some(path[..cut].to_string())
+}
+
+/// Reads any strictly typed TOML file (e.g. `config/router.toml`) with the same precise errors as
+/// scenarios: decoding errors with their place, then every problem `check` returns as
+/// `(dotted field path, message)`, each located in the file.
+pub fn load_toml<T: DeserializeOwned>(
+    path: &Path,
+    check: impl FnOnce(&T) -> Vec<(String, String)>,
+) -> Result<T, ScenarioErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioErrors {
+        errors: vec![ScenarioError {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            field: String::new(),
+            message: format!("cannot read file: {e}"),
+        }],
+    })?;
+    let mut ctx = Ctx::new(&text, path);
+    let doc = match DeTable::parse(&text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            ctx.push_at(e.span().map_or(0, |s| s.start), "", e.message().to_string());
+            return Err(ctx.finish());
+        }
+    };
+    ctx.index_table("", doc.get_ref());
+    let whole = Spanned::new(doc.span(), DeValue::Table(doc.into_inner()));
+    let Some(value) = ctx.decode::<T>("", &whole) else {
+        return Err(ctx.finish());
+    };
+    for (field, message) in check(&value) {
+        ctx.push_field(&field, message);
+    }
+    if ctx.errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(ctx.finish())
+    }
 }
 
 /// Range and cross-reference checks on a scenario whose sections all decoded.
@@ -617,6 +694,15 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
             ),
         );
     }
+    if !(0.0..=1.0).contains(&s.staffing.chat_stretch) {
+        ctx.push_field(
+            "staffing.chat_stretch",
+            format!(
+                "expected 0 to 1 (extra duration per extra concurrent chat), found {}",
+                s.staffing.chat_stretch
+            ),
+        );
+    }
     if s.costs.understaffing_per_agent_hour <= 0.0 {
         ctx.push_field(
             "costs.understaffing_per_agent_hour",
@@ -650,7 +736,8 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
     );
 
     for (i, q) in s.queues.iter().enumerate() {
-        let at = |f: &str| format!("queues[{i}].{f}");
+        let oi = ctx.idx("queues", i);
+        let at = |f: &str| format!("queues[{oi}].{f}");
         if !skills.contains(q.skill.as_str()) {
             ctx.push_field(
                 &at("skill"),
@@ -785,7 +872,8 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
     }
 
     for (i, g) in s.groups.iter().enumerate() {
-        let at = |f: &str| format!("groups[{i}].{f}");
+        let oi = ctx.idx("groups", i);
+        let at = |f: &str| format!("groups[{oi}].{f}");
         if g.skills.is_empty() {
             ctx.push_field(&at("skills"), "expected at least one skill".to_string());
         }
@@ -938,7 +1026,8 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
     }
 
     for (i, e) in s.events.iter().enumerate() {
-        let at = |f: &str| format!("events[{i}].{f}");
+        let oi = ctx.idx("events", i);
+        let at = |f: &str| format!("events[{oi}].{f}");
         let (first, last) = e.span();
         if first < s.calendar.start || last > s.calendar.end {
             ctx.push_field(
@@ -984,7 +1073,7 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
         if !servable && skills.contains(q.skill.as_str()) && languages.contains(q.language.as_str())
         {
             ctx.push_field(
-                &format!("queues[{i}]"),
+                &format!("queues[{}]", ctx.idx("queues", i)),
                 format!(
                     "no agent group holds skill `{}` with language `{}`",
                     q.skill, q.language
@@ -1017,6 +1106,7 @@ fn unique_ids<'a>(
 ) -> HashSet<String> {
     let mut seen = HashSet::new();
     for (i, id) in ids.enumerate() {
+        let i = ctx.idx(section, i);
         if id.is_empty() {
             ctx.push_field(
                 &format!("{section}[{i}].id"),
@@ -1042,5 +1132,62 @@ impl Scenario {
             .iter()
             .map(|d| Language::new(&d.id))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Server {
+        listen: String,
+        limits: Limits,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Limits {
+        max_body_bytes: u64,
+    }
+
+    #[test]
+    fn load_toml_places_decode_and_check_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "listen = \"127.0.0.1:0\"\n[limits]\nmax_body_bytes = \"big\"\n",
+        )
+        .unwrap();
+        let err = load_toml::<Server>(&p, |_| Vec::new()).unwrap_err();
+        assert_eq!(err.errors[0].field, "limits.max_body_bytes");
+        assert_eq!((err.errors[0].line, err.errors[0].column), (3, 18));
+
+        std::fs::write(&p, "listen = \"nowhere\"\n[limits]\nmax_body_bytes = 0\n").unwrap();
+        let err = load_toml::<Server>(&p, |s| {
+            let mut out = Vec::new();
+            if !s.listen.contains(':') {
+                out.push(("listen".to_string(), "expected HOST:PORT".to_string()));
+            }
+            if s.limits.max_body_bytes == 0 {
+                out.push((
+                    "limits.max_body_bytes".to_string(),
+                    "expected a positive size".to_string(),
+                ));
+            }
+            out
+        })
+        .unwrap_err();
+        let places: Vec<(usize, usize, &str)> = err
+            .errors
+            .iter()
+            .map(|e| (e.line, e.column, e.field.as_str()))
+            .collect();
+        assert_eq!(
+            places,
+            vec![(1, 1, "listen"), (3, 1, "limits.max_body_bytes")]
+        );
     }
 }

@@ -4,6 +4,9 @@
 //! from staffing to scheduling: one row per queue and interval with the forecast load, the agents
 //! required before and after shrinkage, and the service expected at that staffing.
 
+pub mod erlang;
+pub mod requirements;
+
 use std::io::Write;
 use std::path::Path;
 

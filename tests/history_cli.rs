@@ -1,0 +1,170 @@
+//! `peakcrew history generate|import` through the real binary.
+
+use std::process::Command;
+
+fn peakcrew() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_peakcrew"))
+}
+
+const SCENARIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/double11.toml");
+
+#[test]
+fn generator_is_deterministic_and_realistic() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    let c = dir.path().join("c.csv");
+    for (path, seed) in [(&a, "7"), (&b, "7"), (&c, "8")] {
+        let out = peakcrew()
+            .args([
+                "history",
+                "generate",
+                "--scenario",
+                SCENARIO,
+                "--weeks",
+                "3",
+                "--seed",
+                seed,
+                "--out",
+            ])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (a, b, c) = (
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        std::fs::read(&c).unwrap(),
+    );
+    assert_eq!(a, b, "same seed, same bytes");
+    assert_ne!(a, c, "another seed, other draws");
+
+    // 3 weeks x 7 days x 96 intervals x 10 queues, plus the header.
+    let text = String::from_utf8(a).unwrap();
+    assert_eq!(text.lines().count(), 3 * 7 * 96 * 10 + 1);
+    // The evening peak of a chat queue is well above its small hours.
+    let hour_total = |hour: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.contains(&format!("T{hour}:")) && l.contains(",zh-returns-chat,"))
+            .map(|l| l.split(',').nth(2).unwrap().parse::<f64>().unwrap())
+            .sum()
+    };
+    assert!(
+        hour_total("21") > 5.0 * hour_total("04"),
+        "evening {} vs night {}",
+        hour_total("21"),
+        hour_total("04")
+    );
+}
+
+#[test]
+fn import_aggregates_and_reports_problems_with_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    let output = dir.path().join("out.csv");
+    std::fs::write(
+        &input,
+        "start,queue,contacts\n\
+         2026-11-11T09:00:00+08:00,q,1\n\
+         2026-11-11T09:05:00+08:00,q,2\n\
+         2026-11-11T09:10:00+08:00,q,3\n\
+         2026-11-11T09:10:00+08:00,q,3\n\
+         2026-11-11T09:15:00+08:00,q,oops\n\
+         2026-11-11T09:20:00+08:00,q,4\n",
+    )
+    .unwrap();
+    // Malformed rows: refused by default, nothing written.
+    let out = peakcrew()
+        .args(["history", "import", "--interval", "15m"])
+        .arg(&input)
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 6: contacts: expected a number, found `oops`"),
+        "{err}"
+    );
+    assert!(!output.exists());
+
+    let out = peakcrew()
+        .args([
+            "history",
+            "import",
+            "--interval",
+            "15m",
+            "--skip-bad-rows",
+            "--json",
+        ])
+        .arg(&input)
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["duplicates"][0]["line"], 5);
+    assert_eq!(report["malformed"][0]["line"], 6);
+    assert_eq!(report["source_interval_minutes"]["q"], 5);
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(
+        written,
+        "start,queue,contacts\n2026-11-11T09:00:00+08:00,q,6\n2026-11-11T09:15:00+08:00,q,4\n"
+    );
+}
+
+#[test]
+fn import_of_the_real_bank_data() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/reference/bank_calls_5min.csv"
+    );
+    if !std::path::Path::new(path).exists() {
+        eprintln!("skipping: ../shared/reference is absent");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("bank15.csv");
+    let out = peakcrew()
+        .args(["history", "import", "--interval", "15m", "--json", path])
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rows_read"], 27716);
+    // 07:00-21:05 is 57 fifteen-minute intervals a day (the last one partial), 164 days.
+    assert_eq!(report["rows_written"], 164 * 57);
+    let missing: Vec<&str> = report["missing_days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect();
+    for day in [
+        "2003-04-04",
+        "2003-04-07",
+        "2003-05-26",
+        "2003-07-04",
+        "2003-09-01",
+        "2003-10-14",
+    ] {
+        assert!(
+            missing.contains(&format!("bank {day}").as_str()),
+            "{day} not reported in {missing:?}"
+        );
+    }
+}
