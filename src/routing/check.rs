@@ -2,7 +2,7 @@
 //! counters claim, and checks the rules of the module documentation. Tests run it after every
 //! command; it is `O(agents × waiting contacts)` and meant for test-sized states.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use super::index::TimerKind;
 use super::protocol::ContactState;
@@ -15,13 +15,15 @@ impl Router {
         let cost = self.cfg.cost;
 
         // Agents: load, capacity, presence, counters.
-        let mut held_by: BTreeMap<u32, u32> = BTreeMap::new();
+        let mut held_by: Vec<u32> = vec![NONE; self.contacts.len()];
         let (mut idle, mut free) = (0u32, 0u64);
         for (a, ag) in self.agents.iter().enumerate() {
             let a = a as u32;
-            let name = format!("agent {}", ag.id);
+            let name = ag.id;
             if ag.dirty {
-                return Err(format!("{name} is left out of the pools after the command"));
+                return Err(format!(
+                    "agent {name} is left out of the pools after the command"
+                ));
             }
             let mut used = 0;
             let mut count = [0u32; 5];
@@ -35,11 +37,12 @@ impl Router {
                     )
                 {
                     return Err(format!(
-                        "{name} holds contact {} which is {:?} with agent index {}",
+                        "agent {name} holds contact {} which is {:?} with agent index {}",
                         c.id, c.state, c.agent
                     ));
                 }
-                if let Some(other) = held_by.insert(s, a) {
+                let other = std::mem::replace(&mut held_by[s as usize], a);
+                if other != NONE {
                     return Err(format!(
                         "contact {} is held by agents {} and {}",
                         c.id, self.agents[other as usize].id, ag.id
@@ -50,37 +53,53 @@ impl Router {
                 count[ch] += 1;
                 if ag.presence != Presence::Ready && c.state == ContactState::Offered {
                     return Err(format!(
-                        "{name} is {:?} but has an open offer of contact {}",
+                        "agent {name} is {:?} but has an open offer of contact {}",
                         ag.presence, c.id
                     ));
                 }
             }
+            let wrapping = ag
+                .held
+                .iter()
+                .filter(|&&s| self.contacts[s as usize].state == ContactState::WrapUp)
+                .count();
+            if wrapping != ag.wrapping as usize {
+                return Err(format!(
+                    "agent {name} counts {} contacts in wrap-up, holds {wrapping}",
+                    ag.wrapping
+                ));
+            }
             if used != ag.used || count != ag.count {
                 return Err(format!(
-                    "{name} records {} units {:?} but holds {used} units {count:?}",
+                    "agent {name} records {} units {:?} but holds {used} units {count:?}",
                     ag.used, ag.count
                 ));
             }
             if used > ag.units || (0..5).any(|ch| count[ch] > ag.max[ch]) {
                 return Err(format!(
-                    "{name} is over capacity: {used} of {} units, {count:?} of {:?}",
+                    "agent {name} is over capacity: {used} of {} units, {count:?} of {:?}",
                     ag.units, ag.max
                 ));
             }
             if ag.presence == Presence::Offline
                 && (!ag.held.is_empty() || !ag.memberships.is_empty() || !ag.interests.is_empty())
             {
-                return Err(format!("{name} is offline but still holds work or indexes"));
+                return Err(format!(
+                    "agent {name} is offline but still holds work or indexes"
+                ));
             }
             if ag.presence != Presence::Ready && !ag.sticky.is_empty() {
                 return Err(format!(
-                    "{name} is not available but sticky contacts wait for it"
+                    "agent {name} is not available but sticky contacts wait for it"
                 ));
             }
             for &s in &ag.sticky {
                 let c = &self.contacts[s as usize];
                 if !c.live || c.state != ContactState::Queued || c.held_for != a || c.in_lane {
-                    return Err(format!("{name} lists sticky contact {} wrongly", c.id));
+                    return Err(format!(
+                        "agent {name} lists sticky contact {} wrongly",
+                        c.id
+                    ));
                 }
             }
             if ag.presence == Presence::Ready {
@@ -89,7 +108,7 @@ impl Router {
             }
             if ag.reported != self.reported_state(a) {
                 return Err(format!(
-                    "{name} was last reported {:?} but is {:?}",
+                    "agent {name} was last reported {:?} but is {:?}",
                     ag.reported,
                     self.reported_state(a)
                 ));
@@ -112,15 +131,15 @@ impl Router {
                 continue;
             }
             live += 1;
-            let name = format!("contact {}", c.id);
+            let name = c.id;
             if self.contact_ix.get(&c.id) != Some(&slot) {
-                return Err(format!("{name} is not indexed by its id"));
+                return Err(format!("contact {name} is not indexed by its id"));
             }
             match c.state {
                 ContactState::Queued => {
                     if c.agent != NONE || c.in_lane == (c.held_for != NONE) {
                         return Err(format!(
-                            "{name} is queued but in_lane={} held_for={} agent={}",
+                            "contact {name} is queued but in_lane={} held_for={} agent={}",
                             c.in_lane, c.held_for, c.agent
                         ));
                     }
@@ -128,38 +147,48 @@ impl Router {
                     if c.in_lane {
                         let lane = &self.lanes[c.lane as usize];
                         if lane.queue != c.queue || lane.lang != c.lang {
-                            return Err(format!("{name} is in the lane of another queue"));
+                            return Err(format!("contact {name} is in the lane of another queue"));
                         }
-                        if lane.buckets[c.bucket()].get(&c.key()) != Some(&slot) {
-                            return Err(format!("{name} is missing from its lane"));
+                        let entries = &lane.buckets[c.bucket()].entries;
+                        // A requeued contact's stale old entry may share its key.
+                        let at = entries.partition_point(|e| e.key < c.key());
+                        let filed = entries
+                            .range(at..)
+                            .take_while(|e| e.key == c.key())
+                            .any(|e| e.slot == slot && e.epoch == self.epochs[slot as usize]);
+                        if !filed {
+                            return Err(format!("contact {name} is missing from its lane"));
                         }
                         in_lanes.push(slot);
                     }
                 }
                 ContactState::Offered | ContactState::Accepted | ContactState::WrapUp => {
-                    if c.in_lane || c.held_for != NONE || held_by.get(&slot) != Some(&c.agent) {
-                        return Err(format!("{name} is {:?} but not held by its agent", c.state));
+                    if c.in_lane || c.held_for != NONE || held_by[slot as usize] != c.agent {
+                        return Err(format!(
+                            "contact {name} is {:?} but not held by its agent",
+                            c.state
+                        ));
                     }
                     if c.state != ContactState::WrapUp {
                         let lane = &self.lanes[c.lane as usize];
                         let ring = lane.rings.get(c.offer_ring as usize).ok_or_else(|| {
-                            format!("{name} was offered through no ring of its lane")
+                            format!("contact {name} was offered through no ring of its lane")
                         })?;
                         let ag = &self.agents[c.agent as usize];
                         if !ring.active(c.offered_at - c.arrival) || !ag.matches(ring) {
                             return Err(format!(
-                                "{name} was offered to agent {} who was not eligible",
+                                "contact {name} was offered to agent {} who was not eligible",
                                 ag.id
                             ));
                         }
                     }
                 }
                 ContactState::Completed | ContactState::Abandoned => {
-                    return Err(format!("{name} is {:?} but still live", c.state));
+                    return Err(format!("contact {name} is {:?} but still live", c.state));
                 }
             }
         }
-        if live != self.live_contacts {
+        if live != self.live_contacts || live != self.contact_ix.len() {
             return Err(format!(
                 "{} live contacts recorded, {live} found",
                 self.live_contacts
@@ -171,35 +200,50 @@ impl Router {
                 self.queue_waiting
             ));
         }
-        let lane_entries: usize = self
-            .lanes
-            .iter()
-            .map(|l| l.buckets.iter().map(|b| b.len()).sum::<usize>())
-            .sum();
+        let mut lane_entries = 0;
+        for (i, lane) in self.lanes.iter().enumerate() {
+            for (b, bucket) in lane.buckets.iter().enumerate() {
+                if bucket.entries.is_empty() == (lane.mask >> b & 1 == 1) {
+                    return Err(format!("lane {i} bucket {b} has a wrong mask bit"));
+                }
+                let valid = bucket
+                    .entries
+                    .iter()
+                    .filter(|e| self.epochs[e.slot as usize] == e.epoch)
+                    .count();
+                if valid != bucket.live as usize {
+                    return Err(format!(
+                        "lane {i} bucket {b} counts {} waiting, holds {valid}",
+                        bucket.live
+                    ));
+                }
+                if !bucket
+                    .entries
+                    .iter()
+                    .zip(bucket.entries.iter().skip(1))
+                    .all(|(x, y)| x.key <= y.key)
+                {
+                    return Err(format!("lane {i} bucket {b} is out of order"));
+                }
+                lane_entries += valid;
+            }
+        }
         if lane_entries != in_lanes.len() {
             return Err(format!(
                 "lanes hold {lane_entries} entries for {} queued contacts",
                 in_lanes.len()
             ));
         }
-        for (i, lane) in self.lanes.iter().enumerate() {
-            for (b, bucket) in lane.buckets.iter().enumerate() {
-                if bucket.is_empty() == (lane.mask >> b & 1 == 1) {
-                    return Err(format!("lane {i} bucket {b} has a wrong mask bit"));
-                }
-            }
-        }
 
         // Pools: each available agent filed once in every pool it has room in, in order.
-        let mut filed: BTreeMap<(u32, u32), usize> = BTreeMap::new();
+        let mut filed: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut members = vec![0u32; self.pools.len()];
+        for m in self.agents.iter().flat_map(|ag| ag.memberships.iter()) {
+            members[m.pool as usize] += 1;
+        }
         for (p, pool) in self.pools.iter().enumerate() {
-            let members = self
-                .agents
-                .iter()
-                .flat_map(|ag| ag.memberships.iter())
-                .filter(|m| m.pool == p as u32)
-                .count();
-            if members != pool.members as usize {
+            let members = members[p];
+            if members != pool.members {
                 return Err(format!(
                     "pool {p} counts {} members, {members} found",
                     pool.members
@@ -260,53 +304,65 @@ impl Router {
                     ));
                 }
             }
-            // Interests: every matching ring is covered, every interest comes from rings.
-            for (l, lane) in self.lanes.iter().enumerate() {
-                for ring in &lane.rings {
-                    if ag.presence != Presence::Offline && ag.matches(ring) {
-                        let covered = ag.interests.iter().any(|it| {
-                            it.lane == l as u32 && it.from <= ring.from && ring.until <= it.until
-                        });
-                        if !covered {
-                            return Err(format!(
-                                "agent {} lacks interest in lane {l} from {}",
-                                ag.id, ring.from
-                            ));
-                        }
-                    }
-                }
+            // Interests: exactly the merged windows of the rings the agent matches.
+            if ag.presence == Presence::Offline {
+                continue;
             }
-            for it in &ag.interests {
-                let lane = &self.lanes[it.lane as usize];
-                if !lane
+            let (prof, speaks) = self.match_tables(ag);
+            let mut expected: Vec<(u32, u64, u64)> = Vec::new();
+            for (l, lane) in self.lanes.iter().enumerate() {
+                let mut windows: Vec<(u64, u64)> = lane
                     .rings
                     .iter()
-                    .any(|r| ag.matches(r) && r.from == it.from)
-                {
-                    return Err(format!(
-                        "agent {} has an interest in lane {} no ring explains",
-                        ag.id, it.lane
-                    ));
+                    .filter(|r| prof[r.skill as usize] >= r.min_prof && speaks[r.lang as usize])
+                    .map(|r| (r.from, r.until))
+                    .collect();
+                windows.sort_unstable();
+                let mut merged: Vec<(u64, u64)> = Vec::new();
+                for (from, until) in windows {
+                    match merged.last_mut() {
+                        Some(last) if from <= last.1 => last.1 = last.1.max(until),
+                        _ => merged.push((from, until)),
+                    }
                 }
+                expected.extend(merged.into_iter().map(|(f, u)| (l as u32, f, u)));
+            }
+            let mut have: Vec<(u32, u64, u64)> = ag
+                .interests
+                .iter()
+                .map(|it| (it.lane, it.from, it.until))
+                .collect();
+            have.sort_unstable();
+            if have != expected {
+                return Err(format!(
+                    "agent {} has lane interests {have:?}, expected {expected:?}",
+                    ag.id
+                ));
             }
         }
 
         // Work conservation: no waiting contact that a free agent could take now.
         for (a, ag) in self.agents.iter().enumerate() {
             let a = a as u32;
-            if ag.presence != Presence::Ready {
+            let room: Vec<bool> = (0..5).map(|ch| ag.can_take(ch, cost[ch])).collect();
+            if ag.presence != Presence::Ready || !room.contains(&true) {
                 continue;
             }
+            let (prof, speaks) = self.match_tables(ag);
             for &s in in_lanes.iter().chain(ag.sticky.iter()) {
                 let c = &self.contacts[s as usize];
                 let lane = &self.lanes[c.lane as usize];
-                if !ag.can_take(lane.channel, cost[lane.channel]) || !self.reserve_ok(s, a) {
+                if !room[lane.channel] {
                     continue;
                 }
                 let age = self.now - c.arrival;
-                let eligible =
-                    c.held_for == a || lane.rings.iter().any(|r| r.active(age) && ag.matches(r));
-                if eligible {
+                let eligible = c.held_for == a
+                    || lane.rings.iter().any(|r| {
+                        r.active(age)
+                            && prof[r.skill as usize] >= r.min_prof
+                            && speaks[r.lang as usize]
+                    });
+                if eligible && self.reserve_ok(s, a) {
                     return Err(format!(
                         "contact {} waits in {} while agent {} is free and eligible",
                         c.id, self.queues[c.queue as usize].name, ag.id
@@ -316,13 +372,32 @@ impl Router {
         }
 
         // Timers: every pending transition is scheduled, none is overdue.
-        let mut due: BTreeMap<(u32, u8), u64> = BTreeMap::new();
+        let mut due: HashMap<(u32, u8), u64> = HashMap::new();
         for t in self.timers.iter() {
             if !self.timer_valid(t) {
                 continue;
             }
             if t.due <= self.now {
                 return Err(format!("a {:?} timer is overdue", t.kind));
+            }
+            let c = &self.contacts[t.slot as usize];
+            let state_fits = c.live
+                && match t.kind {
+                    TimerKind::OfferTimeout => c.state == ContactState::Offered,
+                    TimerKind::Relax => c.state == ContactState::Queued && c.in_lane,
+                    TimerKind::Escalate => {
+                        c.state == ContactState::Queued && (c.in_lane || c.held_for != NONE)
+                    }
+                    TimerKind::StickyExpiry => {
+                        c.state == ContactState::Queued && c.held_for != NONE
+                    }
+                    TimerKind::WrapUpEnd => c.state == ContactState::WrapUp,
+                };
+            if !state_fits {
+                return Err(format!(
+                    "a live {:?} timer points at contact {} which is {:?}",
+                    t.kind, c.id, c.state
+                ));
             }
             let k = (t.slot, t.kind as u8);
             due.entry(k)
@@ -375,13 +450,26 @@ impl Router {
         Ok(())
     }
 
+    /// Dense lookups of an agent's proficiency per skill (0: none) and languages.
+    fn match_tables(&self, ag: &super::router::AgentRec) -> (Vec<u8>, Vec<bool>) {
+        let mut prof = vec![0u8; self.skills.len()];
+        for &(s, p) in &ag.skills {
+            prof[s as usize] = p;
+        }
+        let mut speaks = vec![false; self.langs.len()];
+        for &l in &ag.langs {
+            speaks[l as usize] = true;
+        }
+        (prof, speaks)
+    }
+
     /// A hash of the logical state (contacts, agents, waiting order, pending transitions,
     /// sticky memory), blind to index housekeeping such as stale entries. Equal digests mean
     /// the routers will behave the same; tests use it to show that a rejected command changed
     /// nothing and that a replay rebuilds the same state.
     pub fn state_digest(&self) -> u64 {
         use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = super::index::FxHasher::default();
         self.now.hash(&mut h);
         self.seq.hash(&mut h);
         for c in self.contacts.iter().filter(|c| c.live) {
@@ -396,14 +484,8 @@ impl Router {
                 .hash(&mut h);
             (c.in_lane, c.offered_at, c.escalated, c.transfers).hash(&mut h);
         }
-        let mut retired: Vec<(u64, u32)> = self
-            .contact_ix
-            .iter()
-            .filter(|(_, &s)| s >= u32::MAX - 1)
-            .map(|(id, &s)| (id.0, s))
-            .collect();
-        retired.sort_unstable();
-        retired.hash(&mut h);
+        self.seen.hash(&mut h);
+        self.abandoned.hash(&mut h);
         for ag in &self.agents {
             (
                 ag.id,

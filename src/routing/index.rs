@@ -13,11 +13,17 @@
 //! heads are dropped when met, and a bucket is compacted when stale entries outnumber live ones.
 //!
 //! **Lanes** hold waiting contacts of one (queue, language), split into 20 buckets by priority
-//! class and tier, each ordered by (arrival, sequence number): the original position, which a
-//! requeued or transferred contact keeps.
+//! class and tier, each a deque ordered by (arrival, sequence number): the original position,
+//! which a requeued or transferred contact keeps. New arrivals append in O(1); a contact that
+//! keeps an older position is inserted in place. Removal is lazy like the pools': an entry
+//! carries the contact's epoch, which moves on every transition, so an entry whose contact
+//! left is stale; stale entries are dropped at the front and compacted away.
+//!
+//! **Timers** keep one FIFO per configured delay (offer timeout, each relaxation step, sticky
+//! wait, wrap-up, escalation) with a binary heap for the few timers that land out of order.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::protocol::Millis;
@@ -198,6 +204,23 @@ impl Ring {
     }
 }
 
+/// A waiting contact's place in a lane bucket, valid while the contact's epoch is unchanged
+/// (every transition out of the lane moves the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LaneEntry {
+    pub key: LaneKey,
+    pub slot: u32,
+    pub epoch: u32,
+}
+
+/// One priority class × tier of a lane: entries in key order, stale ones dropped lazily.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LaneBucket {
+    pub entries: VecDeque<LaneEntry>,
+    /// Valid entries (contacts waiting in this bucket).
+    pub live: u32,
+}
+
 /// Waiting contacts of one (queue, language).
 #[derive(Debug, Clone)]
 pub(crate) struct Lane {
@@ -209,49 +232,113 @@ pub(crate) struct Lane {
     pub rings: Vec<Ring>,
     /// Ages at which a ring starts, ascending, without 0.
     pub activations: Vec<Millis>,
+    /// Bit b set when bucket b holds entries (some may be stale).
     pub mask: u32,
-    pub buckets: [BTreeMap<LaneKey, u32>; LANE_BUCKETS],
+    pub buckets: [LaneBucket; LANE_BUCKETS],
 }
 
 impl Lane {
-    pub fn insert(&mut self, bucket: usize, key: LaneKey, slot: u32) {
-        self.buckets[bucket].insert(key, slot);
+    pub fn new(
+        queue: u16,
+        lang: u16,
+        channel: usize,
+        target_ms: Millis,
+        rings: Vec<Ring>,
+        activations: Vec<Millis>,
+    ) -> Lane {
+        Lane {
+            queue,
+            lang,
+            channel,
+            target_ms,
+            rings,
+            activations,
+            mask: 0,
+            buckets: Default::default(),
+        }
+    }
+
+    /// Files a contact at its key: at the back for a new arrival (O(1)), in place for one that
+    /// keeps an older position (requeue, transfer, escalation).
+    pub fn insert(&mut self, bucket: usize, entry: LaneEntry, valid: impl Fn(&LaneEntry) -> bool) {
+        let b = &mut self.buckets[bucket];
+        if b.entries.len() > 2 * b.live as usize + 16 {
+            b.entries.retain(&valid);
+        }
+        if b.entries.back().is_none_or(|e| e.key <= entry.key) {
+            b.entries.push_back(entry);
+        } else {
+            let at = b.entries.partition_point(|e| e.key < entry.key);
+            b.entries.insert(at, entry);
+        }
+        b.live += 1;
         self.mask |= 1 << bucket;
     }
 
-    pub fn remove(&mut self, bucket: usize, key: LaneKey) -> Option<u32> {
+    /// A contact leaves the bucket (its epoch moves on right after, which makes its entry
+    /// stale); popped at once when it is at the front.
+    pub fn remove(&mut self, bucket: usize, key: LaneKey) {
         let b = &mut self.buckets[bucket];
-        let slot = b.remove(&key);
-        if b.is_empty() {
+        b.live -= 1;
+        if b.entries.front().is_some_and(|e| e.key == key) {
+            b.entries.pop_front();
+        }
+        if b.entries.is_empty() {
             self.mask &= !(1 << bucket);
         }
-        slot
     }
 
-    /// The oldest contact of a bucket with an age in [from, until) at `now`.
+    /// The oldest valid contact of a bucket with an age in [from, until) at `now`; drops stale
+    /// entries met at the front.
     pub fn oldest_in(
-        &self,
+        &mut self,
         bucket: usize,
         now: Millis,
         from: Millis,
         until: Millis,
-    ) -> Option<(LaneKey, u32)> {
-        let b = &self.buckets[bucket];
+        valid: impl Fn(&LaneEntry) -> bool,
+    ) -> Option<LaneEntry> {
+        let b = &mut self.buckets[bucket];
+        while b.entries.front().is_some_and(|e| !valid(e)) {
+            b.entries.pop_front();
+        }
+        if b.entries.is_empty() {
+            self.mask &= !(1 << bucket);
+            return None;
+        }
         if from == 0 && until == Millis::MAX {
-            return b.first_key_value().map(|(k, v)| (*k, *v));
+            return b.entries.front().copied();
         }
         // age < until  ⇔  arrival > now - until;  age ≥ from  ⇔  arrival ≤ now - from.
         let newest = now.checked_sub(from)?;
-        let oldest = match now.checked_sub(until) {
-            Some(t) => t + 1,
-            None => 0,
-        };
-        if oldest > newest {
-            return None;
+        let oldest = now.checked_sub(until).map_or(0, |t| t + 1);
+        let start = b.entries.partition_point(|e| e.key.0 < oldest);
+        b.entries
+            .range(start..)
+            .take_while(|e| e.key.0 <= newest)
+            .find(|e| valid(e))
+            .copied()
+    }
+
+    /// The oldest valid contact of a bucket, without touching the bucket.
+    pub fn first_valid(
+        &self,
+        bucket: usize,
+        valid: impl Fn(&LaneEntry) -> bool,
+    ) -> Option<LaneEntry> {
+        self.buckets[bucket]
+            .entries
+            .iter()
+            .find(|e| valid(e))
+            .copied()
+    }
+
+    pub fn clear(&mut self) {
+        for b in &mut self.buckets {
+            b.entries.clear();
+            b.live = 0;
         }
-        b.range((oldest, 0)..=(newest, u64::MAX))
-            .next()
-            .map(|(k, v)| (*k, *v))
+        self.mask = 0;
     }
 }
 
@@ -288,6 +375,190 @@ impl PartialOrd for Timer {
     }
 }
 
+/// Pending timers. Most timers of one kind are set a fixed delay ahead (an offer times out
+/// `timeout` after it is made), so each delay gets a FIFO and pushes in time order append in
+/// O(1); a timer that would land out of order in its FIFO (a requeued contact's relaxation,
+/// measured from its old arrival) goes to a binary heap instead. Pops take the earliest
+/// (due, sequence number) across the FIFO fronts and the heap top, so the order is total and
+/// independent of which structure holds a timer.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Timers {
+    fifos: Vec<(Millis, VecDeque<Timer>)>,
+    heap: BinaryHeap<Timer>,
+    seq: u64,
+    /// (due, seq, where) of the earliest timer: `Some(i)` FIFO i, `None` the heap. Kept up to
+    /// date so "is anything due?" costs one comparison.
+    earliest: Option<(Millis, u64, Option<usize>)>,
+}
+
+/// FIFOs beyond this many distinct delays fall back to the heap.
+const MAX_FIFOS: usize = 32;
+
+impl Timers {
+    pub fn push(&mut self, due: Millis, kind: TimerKind, slot: u32, epoch: u32, delay: Millis) {
+        let t = Timer {
+            due,
+            seq: self.seq,
+            kind,
+            slot,
+            epoch,
+        };
+        self.seq += 1;
+        let fifo = match self.fifos.iter().position(|(d, _)| *d == delay) {
+            Some(i) => Some(i),
+            None if self.fifos.len() < MAX_FIFOS => {
+                self.fifos.push((delay, VecDeque::new()));
+                Some(self.fifos.len() - 1)
+            }
+            None => None,
+        };
+        let place = match fifo {
+            Some(i) if self.fifos[i].1.back().is_none_or(|b| b.due <= due) => {
+                self.fifos[i].1.push_back(t);
+                Some(i)
+            }
+            _ => {
+                self.heap.push(t);
+                None
+            }
+        };
+        if self.earliest.is_none_or(|(d, s, _)| (due, t.seq) < (d, s)) {
+            self.earliest = Some((due, t.seq, place));
+        }
+    }
+
+    fn find_earliest(&mut self) {
+        let mut best: Option<(Millis, u64, Option<usize>)> =
+            self.heap.peek().map(|t| (t.due, t.seq, None));
+        for (i, (_, q)) in self.fifos.iter().enumerate() {
+            if let Some(t) = q.front() {
+                if best.is_none_or(|(d, s, _)| (t.due, t.seq) < (d, s)) {
+                    best = Some((t.due, t.seq, Some(i)));
+                }
+            }
+        }
+        self.earliest = best;
+    }
+
+    /// Due time of the earliest timer.
+    pub fn next_due(&self) -> Option<Millis> {
+        self.earliest.map(|e| e.0)
+    }
+
+    pub fn peek(&self) -> Option<&Timer> {
+        match self.earliest?.2 {
+            Some(i) => self.fifos[i].1.front(),
+            None => self.heap.peek(),
+        }
+    }
+
+    pub fn pop(&mut self) -> Option<Timer> {
+        let t = match self.earliest?.2 {
+            Some(i) => self.fifos[i].1.pop_front(),
+            None => self.heap.pop(),
+        };
+        self.find_earliest();
+        t
+    }
+
+    /// Drops invalid timers from the front until the earliest one is valid, so `peek` is the
+    /// next real deadline.
+    pub fn drop_stale_front(&mut self, valid: impl Fn(&Timer) -> bool) {
+        while let Some(t) = self.peek() {
+            if valid(t) {
+                break;
+            }
+            self.pop();
+        }
+    }
+
+    pub fn retain(&mut self, valid: impl Fn(&Timer) -> bool) {
+        for (_, q) in &mut self.fifos {
+            q.retain(&valid);
+        }
+        self.heap.retain(&valid);
+        self.find_earliest();
+    }
+
+    pub fn len(&self) -> usize {
+        self.heap.len() + self.fifos.iter().map(|(_, q)| q.len()).sum::<usize>()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Timer> {
+        self.heap
+            .iter()
+            .chain(self.fifos.iter().flat_map(|(_, q)| q.iter()))
+    }
+
+    pub fn clear(&mut self) {
+        for (_, q) in &mut self.fifos {
+            q.clear();
+        }
+        self.heap.clear();
+        self.seq = 0;
+        self.earliest = None;
+    }
+}
+
+/// A set of ids kept as disjoint inclusive ranges, so the sequential ids drivers hand out
+/// collapse into a few ranges that stay in cache however many contacts have been seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub(crate) struct IdSet {
+    ranges: BTreeMap<u64, u64>,
+}
+
+impl IdSet {
+    pub fn contains(&self, id: u64) -> bool {
+        match self.ranges.last_key_value() {
+            None => false,
+            Some((_, &last)) if id > last => false,
+            _ => self
+                .ranges
+                .range(..=id)
+                .next_back()
+                .is_some_and(|(_, &last)| id <= last),
+        }
+    }
+
+    /// Adds an id; false if it was already there.
+    pub fn insert(&mut self, id: u64) -> bool {
+        // Fast path: the next id after the highest seen extends the last range.
+        if let Some(mut last) = self.ranges.last_entry() {
+            if *last.get() < id {
+                if *last.get() + 1 == id {
+                    *last.get_mut() = id;
+                } else {
+                    self.ranges.insert(id, id);
+                }
+                return true;
+            }
+        }
+        let prev = self.ranges.range(..=id).next_back().map(|(&s, &l)| (s, l));
+        if prev.is_some_and(|(_, last)| id <= last) {
+            return false;
+        }
+        let next_last = if id < u64::MAX {
+            self.ranges.remove(&(id + 1))
+        } else {
+            None
+        };
+        let last = next_last.unwrap_or(id);
+        match prev {
+            Some((start, prev_last)) if prev_last + 1 == id => {
+                self.ranges.insert(start, last);
+            }
+            _ => {
+                self.ranges.insert(id, last);
+            }
+        }
+        true
+    }
+
+    pub fn clear(&mut self) {
+        self.ranges.clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,28 +589,71 @@ mod tests {
     }
 
     #[test]
-    fn lane_window_queries_respect_ages() {
-        let mut lane = Lane {
-            queue: 0,
-            lang: 0,
-            channel: 0,
-            target_ms: 1000,
-            rings: Vec::new(),
-            activations: Vec::new(),
-            mask: 0,
-            buckets: Default::default(),
-        };
-        for (i, arrival) in [100u64, 200, 300, 400].iter().enumerate() {
-            lane.insert(0, (*arrival, i as u64), i as u32);
+    fn id_sets_merge_neighbours() {
+        let mut s = IdSet::default();
+        for id in [5, 3, 4, 10, 0, u64::MAX, 2, 1] {
+            assert!(s.insert(id));
         }
+        assert!(!s.insert(4));
+        assert_eq!(s.ranges.len(), 3, "{:?}", s.ranges);
+        for id in [0, 1, 5, 10, u64::MAX] {
+            assert!(s.contains(id));
+        }
+        for id in [6, 9, 11, u64::MAX - 1] {
+            assert!(!s.contains(id));
+        }
+    }
+
+    #[test]
+    fn timers_pop_in_due_order_across_fifos_and_heap() {
+        let mut t = Timers::default();
+        // Delay 10: in order; then an out-of-order one that must go to the heap.
+        t.push(10, TimerKind::Relax, 0, 0, 10);
+        t.push(15, TimerKind::Relax, 1, 0, 10);
+        t.push(12, TimerKind::Relax, 2, 0, 10);
+        t.push(12, TimerKind::OfferTimeout, 3, 0, 5);
+        t.push(11, TimerKind::OfferTimeout, 4, 0, 5);
+        assert_eq!(t.len(), 5);
+        let order: Vec<u32> = std::iter::from_fn(|| t.pop()).map(|x| x.slot).collect();
+        assert_eq!(order, vec![0, 4, 2, 3, 1]);
+    }
+
+    #[test]
+    fn lane_window_queries_respect_ages() {
+        let mut lane = Lane::new(0, 0, 0, 1000, Vec::new(), Vec::new());
+        let all = |_: &LaneEntry| true;
+        for (i, arrival) in [100u64, 200, 300, 400].iter().enumerate() {
+            let entry = LaneEntry {
+                key: (*arrival, i as u64),
+                slot: i as u32,
+                epoch: 0,
+            };
+            lane.insert(0, entry, all);
+        }
+        let slot = |e: Option<LaneEntry>| e.map(|e| e.slot);
         // now 500: ages 400, 300, 200, 100.
-        assert_eq!(lane.oldest_in(0, 500, 0, Millis::MAX).unwrap().1, 0);
-        assert_eq!(lane.oldest_in(0, 500, 0, 350).unwrap().1, 1);
-        assert_eq!(lane.oldest_in(0, 500, 250, Millis::MAX).unwrap().1, 0);
-        assert_eq!(lane.oldest_in(0, 500, 150, 250).unwrap().1, 2);
-        assert!(lane.oldest_in(0, 500, 450, Millis::MAX).is_none());
-        assert!(lane.oldest_in(0, 50, 100, Millis::MAX).is_none());
-        assert_eq!(lane.remove(0, (100, 0)), Some(0));
+        assert_eq!(slot(lane.oldest_in(0, 500, 0, Millis::MAX, all)), Some(0));
+        assert_eq!(slot(lane.oldest_in(0, 500, 0, 350, all)), Some(1));
+        assert_eq!(slot(lane.oldest_in(0, 500, 250, Millis::MAX, all)), Some(0));
+        assert_eq!(slot(lane.oldest_in(0, 500, 150, 250, all)), Some(2));
+        assert_eq!(slot(lane.oldest_in(0, 500, 450, Millis::MAX, all)), None);
+        assert_eq!(slot(lane.oldest_in(0, 50, 100, Millis::MAX, all)), None);
+        // An older key goes in place; stale entries are skipped and dropped at the front.
+        let early = LaneEntry {
+            key: (50, 9),
+            slot: 9,
+            epoch: 0,
+        };
+        lane.insert(0, early, all);
+        assert_eq!(slot(lane.oldest_in(0, 500, 0, Millis::MAX, all)), Some(9));
+        let not_9_or_0 = |e: &LaneEntry| e.slot != 9 && e.slot != 0;
+        assert_eq!(
+            slot(lane.oldest_in(0, 500, 0, Millis::MAX, not_9_or_0)),
+            Some(1)
+        );
+        assert_eq!(lane.buckets[0].entries.len(), 3);
+        lane.remove(0, (200, 1));
+        assert_eq!(lane.buckets[0].entries.len(), 2);
         assert_eq!(lane.mask, 1);
     }
 }

@@ -73,9 +73,11 @@
 //!   its original position; the agent turns not-responding (its other open offers and sticky
 //!   waits go back too) until it sets itself available.
 //! - **Wrap-up** after completion holds the contact's units for the channel's wrap-up time.
-//! - **Escalation.** A contact still waiting `grace_seconds` past its SLA deadline moves to the
-//!   supervisor queue of its channel (`escalation-phone`, `escalation-chat`, …, served by the
-//!   escalation skill), keeping its age; it escalates once.
+//! - **Escalation.** A contact still waiting `grace_seconds` past its SLA deadline moves to its
+//!   queue's supervisor twin (`zh-hotline/escalated`: same channel and language, served by the
+//!   escalation skill, at the escalation priority), keeping its age; it escalates once. After
+//!   `fallback_seconds` more, the queue's own agents may take it again, so a supervisor queue
+//!   nobody can serve never strands a contact.
 //! - **Break, logout.** Break stops new offers (open offers go back); contacts in hand go on.
 //!   Logout sends offered and accepted contacts back to their queues at their original
 //!   positions and completes contacts in wrap-up.
@@ -120,8 +122,10 @@
 //! language, channel) in bucketed FIFO pools (`index.rs`), so finding the best agent for a
 //! contact visits a few bucket heads; waiting contacts are indexed per (queue, language) in
 //! lanes of 20 ordered buckets (priority class × tier), so an agent freeing up compares the
-//! heads of the lanes it is interested in. Timers live in one binary heap with lazy
-//! invalidation by contact epoch.
+//! heads of the lanes it is interested in. Timers live in per-delay FIFOs plus a heap. Pool,
+//! lane and timer entries are invalidated lazily by agent version and contact epoch, so a
+//! transition costs O(1) index work. Contact ids ever seen are kept as ranges (sequential ids
+//! cost nothing) to refuse duplicates; only live contacts are in the id map.
 
 mod check;
 mod index;

@@ -273,6 +273,10 @@ pub struct EscalationPolicy {
     /// Answer target of the supervisor queues, for urgency ordering.
     #[serde(default = "default_escalation_answer")]
     pub answer_seconds: f64,
+    /// Seconds after escalating at which the queue's own agents may take the contact again if
+    /// no supervisor has; absent means only supervisors ever take escalated contacts.
+    #[serde(default)]
+    pub fallback_seconds: Option<f64>,
 }
 
 fn default_escalation_answer() -> f64 {
@@ -452,6 +456,9 @@ impl RoutingPolicy {
             out.priority("escalation.priority", e.priority);
             out.seconds("escalation.grace_seconds", e.grace_seconds, true);
             out.seconds("escalation.answer_seconds", e.answer_seconds, false);
+            if let Some(f) = e.fallback_seconds {
+                out.seconds("escalation.fallback_seconds", f, true);
+            }
         }
         for (id, q) in &self.queues {
             let at = format!("queues.{}", key_path(id));
@@ -509,9 +516,10 @@ impl RoutingPolicy {
         };
         check_refs(&mut out, "relaxation", &self.relaxation);
         let escalation_names: Vec<String> = if self.escalation.is_some() {
-            Channel::ALL
+            catalog
+                .queues
                 .iter()
-                .map(|c| escalation_queue_name(*c))
+                .map(|q| escalation_queue_name(&q.id))
                 .collect()
         } else {
             Vec::new()
@@ -553,9 +561,9 @@ impl RoutingPolicy {
     }
 }
 
-/// The name of the supervisor queue escalated contacts of a channel go to.
-pub fn escalation_queue_name(channel: Channel) -> String {
-    format!("escalation-{channel}")
+/// The name of the supervisor queue the escalated contacts of queue `id` go to.
+pub fn escalation_queue_name(id: &str) -> String {
+    format!("{id}/escalated")
 }
 
 pub(crate) fn channel_index(channel: Channel) -> usize {

@@ -12,13 +12,14 @@
 //! stale) and mark it dirty; `reindex` then puts it back into the pools it has room in. A
 //! contact's `epoch` moves on every transition, which invalidates its pending timers.
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::model::{Channel, Language, Queue, Skill, SkillLevel};
 use crate::scenario::Scenario;
 
 use super::index::{
-    lane_bucket, BucketLayout, Entry, FxMap, Lane, LaneKey, Pool, Ring, Timer, TimerKind,
+    lane_bucket, BucketLayout, Entry, FxMap, IdSet, Lane, LaneEntry, LaneKey, Pool, Ring, Timer,
+    TimerKind, Timers,
 };
 use super::policy::{
     channel_index, escalation_queue_name, PolicyErrors, RoutingPolicy, Selection, Urgency,
@@ -27,8 +28,6 @@ use super::policy::{
 use super::protocol::*;
 
 pub(super) const NONE: u32 = u32::MAX;
-const RETIRED_COMPLETED: u32 = u32::MAX;
-const RETIRED_ABANDONED: u32 = u32::MAX - 1;
 const LAST_CUSTOMERS: usize = 4;
 /// `Ring::until` of a ring that never expires.
 pub(super) const NEVER: Millis = Millis::MAX;
@@ -96,6 +95,8 @@ pub(super) struct QueueDef {
     pub target_ms: Millis,
     pub wrap_ms: Millis,
     pub escalate: bool,
+    /// The supervisor queue this queue's contacts escalate to.
+    pub escalation_twin: Option<u16>,
     pub base_min: u8,
     pub steps: Vec<StepDef>,
 }
@@ -103,7 +104,6 @@ pub(super) struct QueueDef {
 #[derive(Debug, Clone)]
 pub(super) struct ContactRec {
     pub id: ContactId,
-    pub epoch: u32,
     pub live: bool,
     pub state: ContactState,
     pub in_lane: bool,
@@ -166,6 +166,8 @@ pub(super) struct AgentRec {
     pub count: [u32; 5],
     /// Offered, accepted and wrap-up contacts, in the order received.
     pub held: Vec<u32>,
+    /// How many of `held` are in wrap-up.
+    pub wrapping: u32,
     /// Contacts waiting for this agent (sticky), oldest first.
     pub sticky: Vec<u32>,
     pub idle_since: Millis,
@@ -255,6 +257,28 @@ struct AgentKey {
     agent: u32,
 }
 
+/// Contact order for an agent: lower effective class, then higher urgency, then older.
+fn candidate_better(urgency: Urgency, x: &Candidate, y: &Candidate) -> bool {
+    if x.class != y.class {
+        return x.class < y.class;
+    }
+    match urgency {
+        Urgency::Sla => {
+            let l = x.age as u128 * y.target as u128;
+            let r = y.age as u128 * x.target as u128;
+            if l != r {
+                return l > r;
+            }
+        }
+        Urgency::Age => {
+            if x.age != y.age {
+                return x.age > y.age;
+            }
+        }
+    }
+    x.key < y.key
+}
+
 impl AgentKey {
     /// Lower class, then lower primary score, then longer idle, then lower index.
     fn better_than(&self, other: &AgentKey) -> bool {
@@ -277,7 +301,6 @@ pub struct Router {
     pub(super) lang_ix: FxMap<String, u16>,
     pub(super) queues: Vec<QueueDef>,
     pub(super) queue_ix: FxMap<String, u16>,
-    pub(super) escalation_queue: [Option<u16>; 5],
     pub(super) initial_lanes: usize,
 
     pub(super) now: Millis,
@@ -287,14 +310,19 @@ pub struct Router {
     pub(super) registry: Vec<Vec<u32>>,
     pub(super) rings_by_sl: Vec<Vec<(u32, u16)>>,
     pub(super) contacts: Vec<ContactRec>,
+    /// Per contact slot, moved on every transition; timers carry the epoch they were set at.
+    pub(super) epochs: Vec<u32>,
     pub(super) free_slots: Vec<u32>,
+    /// Live contacts only, so the map stays small and in cache.
     pub(super) contact_ix: FxMap<ContactId, u32>,
+    /// Every contact id ever seen (duplicate detection), and those that were abandoned.
+    pub(super) seen: IdSet,
+    pub(super) abandoned: IdSet,
     pub(super) live_contacts: usize,
     pub(super) agents: Vec<AgentRec>,
     pub(super) agent_ix: FxMap<AgentId, u32>,
     pub(super) dirty: Vec<u32>,
-    pub(super) timers: BinaryHeap<Timer>,
-    pub(super) timer_seq: u64,
+    pub(super) timers: Timers,
     pub(super) seq: u64,
     pub(super) idle_total: u32,
     pub(super) free_total: u64,
@@ -468,40 +496,49 @@ impl Router {
                         .unwrap_or_else(|| policy.wrap_up_of(q.channel)),
                 ),
                 escalate: policy.escalation.is_some() && over.escalate.unwrap_or(true),
+                escalation_twin: None,
                 base_min,
                 steps: resolve_steps(steps, base_min),
             });
         }
-        let mut escalation_queue = [None; 5];
+        // Each escalating queue gets a supervisor twin: same channel and language, served by
+        // the escalation skill first and, after `fallback_seconds`, by the queue's own agents
+        // again (a supervisor queue nobody can serve must not strand a contact).
         if let Some(e) = &policy.escalation {
-            for channel in Channel::ALL {
-                let used = queues.iter().any(|q| q.channel == channel && q.escalate);
-                if !used {
+            let grace = millis(e.grace_seconds);
+            for q in 0..queues.len() {
+                if !queues[q].escalate {
                     continue;
                 }
-                let name = escalation_queue_name(channel);
+                let original = queues[q].clone();
+                let name = escalation_queue_name(&original.name);
                 let over = policy.queues.get(&name).cloned().unwrap_or_default();
                 let base_min = over.min_proficiency.unwrap_or(policy.min_proficiency);
-                // Supervisor queues relax only as configured for them: the default steps
-                // would hand escalated contacts back to the agents they escalated from.
-                let steps = over.relaxation.as_deref().unwrap_or(&[]);
-                escalation_queue[channel_index(channel)] = Some(queues.len() as u16);
-                queue_ix.insert(name.clone(), queues.len() as u16);
+                let steps = match (&over.relaxation, e.fallback_seconds) {
+                    (Some(steps), _) => resolve_steps(steps, base_min),
+                    (None, Some(fallback)) => vec![StepDef {
+                        from: original.target_ms + grace + millis(fallback),
+                        until: NEVER,
+                        min_prof: original.base_min,
+                        skills: vec![original.skill],
+                        langs: Vec::new(),
+                    }],
+                    (None, None) => Vec::new(),
+                };
+                let twin = queues.len() as u16;
+                queues[q].escalation_twin = Some(twin);
+                queue_ix.insert(name.clone(), twin);
                 queues.push(QueueDef {
                     name,
-                    channel,
-                    ch: channel_index(channel),
                     skill: skill_ix[e.skill.as_str()],
-                    lang: 0,
                     priority: e.priority,
                     target_ms: millis(e.answer_seconds).max(1),
-                    wrap_ms: millis(
-                        over.wrap_up_seconds
-                            .unwrap_or_else(|| policy.wrap_up_of(channel)),
-                    ),
+                    wrap_ms: over.wrap_up_seconds.map_or(original.wrap_ms, millis),
                     escalate: false,
+                    escalation_twin: None,
                     base_min,
-                    steps: resolve_steps(steps, base_min),
+                    steps,
+                    ..original
                 });
             }
         }
@@ -515,7 +552,6 @@ impl Router {
             lang_ix,
             queues,
             queue_ix,
-            escalation_queue,
             initial_lanes: 0,
             now: 0,
             lanes: Vec::new(),
@@ -524,14 +560,16 @@ impl Router {
             registry: vec![Vec::new(); n_skills * n_langs],
             rings_by_sl: vec![Vec::new(); n_skills * n_langs],
             contacts: Vec::new(),
+            epochs: Vec::new(),
             free_slots: Vec::new(),
             contact_ix: FxMap::default(),
+            seen: IdSet::default(),
+            abandoned: IdSet::default(),
             live_contacts: 0,
             agents: Vec::new(),
             agent_ix: FxMap::default(),
             dirty: Vec::new(),
-            timers: BinaryHeap::new(),
-            timer_seq: 0,
+            timers: Timers::default(),
             seq: 0,
             idle_total: 0,
             free_total: 0,
@@ -556,10 +594,7 @@ impl Router {
             self.lane_of[lane.queue as usize * self.langs.len().max(1) + lane.lang as usize] = NONE;
         }
         for lane in &mut self.lanes {
-            for b in lane.buckets.iter_mut() {
-                b.clear();
-            }
-            lane.mask = 0;
+            lane.clear();
         }
         let keep = self.initial_lanes as u32;
         for rings in &mut self.rings_by_sl {
@@ -579,14 +614,16 @@ impl Router {
         }
         self.now = 0;
         self.contacts.clear();
+        self.epochs.clear();
         self.free_slots.clear();
         self.contact_ix.clear();
+        self.seen.clear();
+        self.abandoned.clear();
         self.live_contacts = 0;
         self.agents.clear();
         self.agent_ix.clear();
         self.dirty.clear();
         self.timers.clear();
-        self.timer_seq = 0;
         self.seq = 0;
         self.idle_total = 0;
         self.free_total = 0;
@@ -668,7 +705,7 @@ impl Router {
     /// When the next time-driven transition is due (offer timeout, relaxation ring opening,
     /// escalation, sticky wait ending, wrap-up ending); always later than [`Router::now`].
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.timers.peek().map(|t| t.due)
+        self.timers.next_due()
     }
 
     /// The time of the last command.
@@ -677,11 +714,10 @@ impl Router {
     }
 
     fn advance(&mut self, now: Millis, out: &mut Vec<Event>) {
-        while let Some(t) = self.timers.peek().copied() {
-            if t.due > now {
+        while self.timers.next_due().is_some_and(|due| due <= now) {
+            let Some(t) = self.timers.pop() else {
                 break;
-            }
-            self.timers.pop();
+            };
             if !self.timer_valid(&t) {
                 continue;
             }
@@ -699,21 +735,16 @@ impl Router {
         while let Some(a) = self.dirty.pop() {
             self.reindex(a);
         }
-        while let Some(t) = self.timers.peek() {
-            if self.timer_valid(t) {
-                break;
-            }
-            self.timers.pop();
-        }
-        if self.timers.len() > 4 * self.live_contacts + 4096 {
-            let mut timers = std::mem::take(&mut self.timers).into_vec();
+        let mut timers = std::mem::take(&mut self.timers);
+        timers.drop_stale_front(|t| self.timer_valid(t));
+        if timers.len() > 4 * self.live_contacts + 4096 {
             timers.retain(|t| self.timer_valid(t));
-            self.timers = BinaryHeap::from(timers);
         }
+        self.timers = timers;
         if self.blocked_contacts.len() > 2 * self.live_contacts + 64 {
-            let contacts = &self.contacts;
+            let contacts = &self.epochs;
             self.blocked_contacts
-                .retain(|&(s, e)| contacts[s as usize].epoch == e);
+                .retain(|&(s, e)| contacts[s as usize] == e);
         }
     }
 
@@ -730,7 +761,7 @@ impl Router {
         customer: Option<CustomerId>,
         out: &mut Vec<Event>,
     ) -> Result<(), Rejection> {
-        if self.contact_ix.contains_key(&contact) {
+        if self.seen.contains(contact.0) {
             return Err(Rejection::DuplicateContact { contact });
         }
         let Some(&q) = self.queue_ix.get(queue.as_str()) else {
@@ -751,7 +782,6 @@ impl Router {
         let now = self.now;
         let record = ContactRec {
             id: contact,
-            epoch: 0,
             live: true,
             state: ContactState::Queued,
             in_lane: false,
@@ -775,17 +805,19 @@ impl Router {
         self.seq += 1;
         let slot = match self.free_slots.pop() {
             Some(slot) => {
-                let epoch = self.contacts[slot as usize].epoch.wrapping_add(1);
-                self.contacts[slot as usize] = ContactRec { epoch, ..record };
+                self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
+                self.contacts[slot as usize] = record;
                 slot
             }
             None => {
                 self.contacts.push(record);
+                self.epochs.push(0);
                 (self.contacts.len() - 1) as u32
             }
         };
         self.live_contacts += 1;
         self.contact_ix.insert(contact, slot);
+        self.seen.insert(contact.0);
         if !self.try_sticky(slot, out) {
             self.place(slot, out);
         }
@@ -809,7 +841,7 @@ impl Router {
         }
         let c = &mut self.contacts[slot as usize];
         c.state = ContactState::Accepted;
-        c.epoch = c.epoch.wrapping_add(1);
+        self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
         self.remember_customer(slot, a);
         out.push(Event {
             at: self.now,
@@ -839,9 +871,10 @@ impl Router {
         if wrap > 0 {
             let c = &mut self.contacts[slot as usize];
             c.state = ContactState::WrapUp;
-            c.epoch = c.epoch.wrapping_add(1);
+            self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
+            self.agents[a as usize].wrapping += 1;
             let until = self.now + wrap;
-            self.push_timer(until, TimerKind::WrapUpEnd, slot);
+            self.push_timer(until, TimerKind::WrapUpEnd, slot, wrap);
             out.push(Event {
                 at: self.now,
                 kind: EventKind::WrapUp {
@@ -918,7 +951,7 @@ impl Router {
         c.deadline = c.arrival + q.target_ms;
         c.transfers += 1;
         c.state = ContactState::Queued;
-        c.epoch = c.epoch.wrapping_add(1);
+        self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
         out.push(Event {
             at: self.now,
             kind: EventKind::Transferred {
@@ -1017,6 +1050,7 @@ impl Router {
             used: 0,
             count: [0; 5],
             held: Vec::new(),
+            wrapping: 0,
             sticky: Vec::new(),
             idle_since: self.now,
             version: 0,
@@ -1063,6 +1097,7 @@ impl Router {
         {
             let ag = &mut self.agents[a as usize];
             ag.presence = Presence::Offline;
+            ag.wrapping = 0;
             ag.used = 0;
             ag.count = [0; 5];
         }
@@ -1080,7 +1115,7 @@ impl Router {
                 });
             } else {
                 c.state = ContactState::Queued;
-                c.epoch = c.epoch.wrapping_add(1);
+                self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
                 out.push(Event {
                     at: self.now,
                     kind: EventKind::Requeued {
@@ -1133,32 +1168,18 @@ impl Router {
 
     // ------------------------------------------------------------------ timers
 
-    fn push_timer(&mut self, due: Millis, kind: TimerKind, slot: u32) {
-        let epoch = self.contacts[slot as usize].epoch;
-        self.timers.push(Timer {
-            due,
-            seq: self.timer_seq,
-            kind,
-            slot,
-            epoch,
-        });
-        self.timer_seq += 1;
+    /// `delay` is the configured delay the timer was set with (its FIFO in [`Timers`]).
+    fn push_timer(&mut self, due: Millis, kind: TimerKind, slot: u32, delay: Millis) {
+        let epoch = self.epochs[slot as usize];
+        self.timers.push(due, kind, slot, epoch, delay);
     }
 
+    /// A timer is valid while its contact's epoch is unchanged: every transition moves the
+    /// epoch, so an unchanged epoch means the contact is still in the state the timer was set
+    /// in (the invariant checker verifies that state against the timer's kind). Reading only the
+    /// compact epoch array keeps stale timers from touching cold contact records.
     pub(super) fn timer_valid(&self, t: &Timer) -> bool {
-        let c = &self.contacts[t.slot as usize];
-        if !c.live || c.epoch != t.epoch {
-            return false;
-        }
-        match t.kind {
-            TimerKind::OfferTimeout => c.state == ContactState::Offered,
-            TimerKind::Relax => c.state == ContactState::Queued && c.in_lane,
-            TimerKind::Escalate => {
-                c.state == ContactState::Queued && (c.in_lane || c.held_for != NONE)
-            }
-            TimerKind::StickyExpiry => c.state == ContactState::Queued && c.held_for != NONE,
-            TimerKind::WrapUpEnd => c.state == ContactState::WrapUp,
-        }
+        self.epochs[t.slot as usize] == t.epoch
     }
 
     fn fire(&mut self, t: Timer, out: &mut Vec<Event>) {
@@ -1168,7 +1189,7 @@ impl Router {
                 let a = self.release(slot);
                 let c = &mut self.contacts[slot as usize];
                 c.state = ContactState::Queued;
-                c.epoch = c.epoch.wrapping_add(1);
+                self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
                 let (contact, agent) = (c.id, self.agents[a as usize].id);
                 out.push(Event {
                     at: self.now,
@@ -1188,17 +1209,17 @@ impl Router {
                 if let Some((a, ring)) = self.find_agent(slot) {
                     self.unwait(slot);
                     self.offer(slot, a, ring, out);
-                    self.settle_agent(a, out);
+                    self.after_offer(a, out);
                 } else {
                     self.schedule_relax(slot);
                 }
             }
             TimerKind::Escalate => {
                 let c = &self.contacts[slot as usize];
-                let ch = self.queues[c.queue as usize].ch;
-                let (Some(to), Some((priority, _))) =
-                    (self.escalation_queue[ch], self.cfg.escalation)
-                else {
+                let (Some(to), Some((priority, _))) = (
+                    self.queues[c.queue as usize].escalation_twin,
+                    self.cfg.escalation,
+                ) else {
                     return;
                 };
                 let from = c.queue;
@@ -1209,7 +1230,7 @@ impl Router {
                 c.lane = lane;
                 c.priority = c.priority.min(priority);
                 c.escalated = true;
-                c.epoch = c.epoch.wrapping_add(1);
+                self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
                 out.push(Event {
                     at: self.now,
                     kind: EventKind::Escalated {
@@ -1222,8 +1243,7 @@ impl Router {
             }
             TimerKind::StickyExpiry => {
                 self.unwait(slot);
-                let c = &mut self.contacts[slot as usize];
-                c.epoch = c.epoch.wrapping_add(1);
+                self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
                 self.place(slot, out);
             }
             TimerKind::WrapUpEnd => self.finish(slot, out),
@@ -1237,7 +1257,7 @@ impl Router {
         let lane = &self.lanes[c.lane as usize];
         if let Some(&next) = lane.activations.iter().find(|&&t| t > age) {
             let due = c.arrival + next;
-            self.push_timer(due, TimerKind::Relax, slot);
+            self.push_timer(due, TimerKind::Relax, slot, next);
         }
     }
 
@@ -1246,7 +1266,8 @@ impl Router {
         if let Some((_, grace)) = self.cfg.escalation {
             if self.queues[c.queue as usize].escalate && !c.escalated {
                 let due = (c.deadline + grace).max(self.now);
-                self.push_timer(due, TimerKind::Escalate, slot);
+                let delay = self.queues[c.queue as usize].target_ms + grace;
+                self.push_timer(due, TimerKind::Escalate, slot, delay);
             }
         }
     }
@@ -1258,14 +1279,21 @@ impl Router {
         match self.find_agent(slot) {
             Some((a, ring)) => {
                 self.offer(slot, a, ring, out);
-                self.settle_agent(a, out);
+                self.after_offer(a, out);
             }
             None => {
                 let c = &mut self.contacts[slot as usize];
                 c.in_lane = true;
                 let (bucket, key, lane, queue, contact) =
                     (c.bucket(), c.key(), c.lane, c.queue, c.id);
-                self.lanes[lane as usize].insert(bucket, key, slot);
+                let entry = LaneEntry {
+                    key,
+                    slot,
+                    epoch: self.epochs[slot as usize],
+                };
+                let epochs = &self.epochs;
+                self.lanes[lane as usize]
+                    .insert(bucket, entry, |e| epochs[e.slot as usize] == e.epoch);
                 self.queue_waiting[queue as usize] += 1;
                 self.schedule_relax(slot);
                 self.schedule_escalation(slot);
@@ -1301,7 +1329,7 @@ impl Router {
     fn unhold(&mut self, slot: u32) {
         let c = &mut self.contacts[slot as usize];
         c.held_for = NONE;
-        c.epoch = c.epoch.wrapping_add(1);
+        self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
         self.queue_waiting[c.queue as usize] -= 1;
     }
 
@@ -1330,7 +1358,7 @@ impl Router {
                 return false;
             }
             self.offer(slot, a, 0, out);
-            self.settle_agent(a, out);
+            self.after_offer(a, out);
             return true;
         }
         if wait == 0 {
@@ -1342,7 +1370,7 @@ impl Router {
         self.agents[a as usize].sticky.push(slot);
         self.queue_waiting[queue as usize] += 1;
         let until = self.now + wait;
-        self.push_timer(until, TimerKind::StickyExpiry, slot);
+        self.push_timer(until, TimerKind::StickyExpiry, slot, wait);
         self.schedule_escalation(slot);
         out.push(Event {
             at: self.now,
@@ -1362,7 +1390,7 @@ impl Router {
         c.agent = a;
         c.offered_at = now;
         c.offer_ring = ring;
-        c.epoch = c.epoch.wrapping_add(1);
+        self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
         let ch = self.queues[c.queue as usize].ch;
         let contact = c.id;
         self.begin(a);
@@ -1373,7 +1401,7 @@ impl Router {
         let agent = ag.id;
         self.end(a);
         let expires = now + self.cfg.offer_ms;
-        self.push_timer(expires, TimerKind::OfferTimeout, slot);
+        self.push_timer(expires, TimerKind::OfferTimeout, slot, self.cfg.offer_ms);
         out.push(Event {
             at: now,
             kind: EventKind::Offered {
@@ -1389,12 +1417,14 @@ impl Router {
         let c = &mut self.contacts[slot as usize];
         let a = c.agent;
         c.agent = NONE;
+        let wrapping = c.state == ContactState::WrapUp;
         let ch = self.queues[c.queue as usize].ch;
         self.begin(a);
         let ag = &mut self.agents[a as usize];
         if let Some(pos) = ag.held.iter().position(|&s| s == slot) {
             ag.held.remove(pos);
         }
+        ag.wrapping -= wrapping as u32;
         ag.used -= self.cfg.cost[ch];
         ag.count[ch] -= 1;
         self.end(a);
@@ -1422,13 +1452,11 @@ impl Router {
         c.in_lane = false;
         c.held_for = NONE;
         c.agent = NONE;
-        c.epoch = c.epoch.wrapping_add(1);
-        let marker = if state == ContactState::Abandoned {
-            RETIRED_ABANDONED
-        } else {
-            RETIRED_COMPLETED
-        };
-        self.contact_ix.insert(c.id, marker);
+        self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
+        self.contact_ix.remove(&c.id);
+        if state == ContactState::Abandoned {
+            self.abandoned.insert(c.id.0);
+        }
         self.free_slots.push(slot);
         self.live_contacts -= 1;
     }
@@ -1465,18 +1493,26 @@ impl Router {
 
     fn live_contact(&self, contact: ContactId, operation: Operation) -> Result<u32, Rejection> {
         match self.contact_ix.get(&contact) {
-            None => Err(Rejection::UnknownContact { contact }),
-            Some(&RETIRED_COMPLETED) => Err(Rejection::ContactNotInState {
-                contact,
-                operation,
-                state: ContactState::Completed,
-            }),
-            Some(&RETIRED_ABANDONED) => Err(Rejection::ContactNotInState {
-                contact,
-                operation,
-                state: ContactState::Abandoned,
-            }),
             Some(&slot) => Ok(slot),
+            None => match self.finished_state(contact) {
+                Some(state) => Err(Rejection::ContactNotInState {
+                    contact,
+                    operation,
+                    state,
+                }),
+                None => Err(Rejection::UnknownContact { contact }),
+            },
+        }
+    }
+
+    /// Completed or abandoned, for a contact seen but no longer live.
+    fn finished_state(&self, contact: ContactId) -> Option<ContactState> {
+        if !self.seen.contains(contact.0) {
+            None
+        } else if self.abandoned.contains(contact.0) {
+            Some(ContactState::Abandoned)
+        } else {
+            Some(ContactState::Completed)
         }
     }
 
@@ -1535,7 +1571,7 @@ impl Router {
             return;
         }
         ag.dirty = false;
-        if ag.presence != Presence::Ready {
+        if ag.presence != Presence::Ready || ag.used + self.cfg.min_cost > ag.units {
             return;
         }
         let (version, used, units) = (ag.version, ag.used, ag.units);
@@ -1554,6 +1590,17 @@ impl Router {
         }
     }
 
+    /// After a contact found this agent. Without a reserve the agent only lost room, so it
+    /// just goes back into the pools; with one, an agent that was idle may now take standard
+    /// contacts the reserve kept from it, so it looks for work.
+    fn after_offer(&mut self, a: u32, out: &mut Vec<Event>) {
+        if self.cfg.reserve.is_some() {
+            self.fill(a, out);
+        } else {
+            self.settle_agent(a, out);
+        }
+    }
+
     fn settle_agent(&mut self, a: u32, out: &mut Vec<Event>) {
         self.reindex(a);
         self.note_state(a, out);
@@ -1566,14 +1613,9 @@ impl Router {
             Presence::Break => AgentState::Break,
             Presence::NotResponding => AgentState::NotResponding,
             Presence::Ready => {
-                let mut wrap = false;
-                for &s in &ag.held {
-                    match self.contacts[s as usize].state {
-                        ContactState::WrapUp => wrap = true,
-                        _ => return AgentState::Busy,
-                    }
-                }
-                if wrap {
+                if ag.held.len() > ag.wrapping as usize {
+                    AgentState::Busy
+                } else if ag.wrapping > 0 {
                     AgentState::WrapUp
                 } else {
                     AgentState::Available
@@ -1615,7 +1657,7 @@ impl Router {
             self.release(slot);
             let c = &mut self.contacts[slot as usize];
             c.state = ContactState::Queued;
-            c.epoch = c.epoch.wrapping_add(1);
+            self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
             out.push(Event {
                 at: self.now,
                 kind: EventKind::Requeued {
@@ -1716,6 +1758,9 @@ impl Router {
                 self.offer(slot, a, 0, out);
                 continue;
             }
+            if !self.has_room(a) {
+                break;
+            }
             let (best, blocked) = self.best_contact_for(a);
             let Some(cand) = best else {
                 if blocked {
@@ -1732,6 +1777,12 @@ impl Router {
             self.offer(cand.slot, a, ring, out);
         }
         self.settle_agent(a, out);
+    }
+
+    /// Whether the agent could take one more contact of any channel.
+    fn has_room(&self, a: u32) -> bool {
+        let ag = &self.agents[a as usize];
+        (0..5).any(|ch| ag.can_take(ch, self.cfg.cost[ch]))
     }
 
     fn sticky_ready(&self, a: u32) -> Option<u32> {
@@ -1754,53 +1805,35 @@ impl Router {
             .map_or(u16::MAX, |r| r as u16)
     }
 
-    fn effective_class(&self, priority: u8, age: Millis) -> u8 {
-        match age.checked_div(self.cfg.aging_ms) {
-            Some(steps) => priority.saturating_sub(steps.min(9) as u8),
-            None => priority,
-        }
-    }
-
-    fn candidate_better(&self, x: &Candidate, y: &Candidate) -> bool {
-        if x.class != y.class {
-            return x.class < y.class;
-        }
-        match self.cfg.urgency {
-            Urgency::Sla => {
-                let l = x.age as u128 * y.target as u128;
-                let r = y.age as u128 * x.target as u128;
-                if l != r {
-                    return l > r;
-                }
-            }
-            Urgency::Age => {
-                if x.age != y.age {
-                    return x.age > y.age;
-                }
-            }
-        }
-        x.key < y.key
-    }
-
     /// The best waiting contact for an agent, and whether the reserve kept some contact from it.
-    fn best_contact_for(&self, a: u32) -> (Option<Candidate>, bool) {
+    fn best_contact_for(&mut self, a: u32) -> (Option<Candidate>, bool) {
         let ag = &self.agents[a as usize];
         let now = self.now;
+        let cfg = &self.cfg;
+        let epochs = &self.epochs;
+        let valid = |e: &LaneEntry| epochs[e.slot as usize] == e.epoch;
+        let standard_ok = |cost: u32| match &cfg.reserve {
+            None => true,
+            Some(r) => {
+                (ag.used > 0 || self.idle_total > r.idle_agents)
+                    && self.free_total >= r.free_units + cost as u64
+            }
+        };
         let mut best: Option<Candidate> = None;
         let mut blocked = false;
         for it in &ag.interests {
-            let lane = &self.lanes[it.lane as usize];
+            let lane = &mut self.lanes[it.lane as usize];
             if lane.mask == 0 {
                 continue;
             }
             let ch = lane.channel;
-            let cost = self.cfg.cost[ch];
+            let cost = cfg.cost[ch];
             if !ag.can_take(ch, cost) {
                 continue;
             }
             let mut mask = lane.mask;
-            if let Some(r) = &self.cfg.reserve {
-                if !self.reserve_allows_standard(ag.used, cost) {
+            if let Some(r) = &cfg.reserve {
+                if !standard_ok(cost) {
                     if mask & !r.privileged != 0 {
                         blocked = true;
                     }
@@ -1810,18 +1843,22 @@ impl Router {
             while mask != 0 {
                 let b = mask.trailing_zeros() as usize;
                 mask &= mask - 1;
-                if let Some((key, slot)) = lane.oldest_in(b, now, it.from, it.until) {
-                    let age = now - key.0;
+                if let Some(e) = lane.oldest_in(b, now, it.from, it.until, valid) {
+                    let age = now - e.key.0;
+                    let priority = (b / 2) as u8;
                     let cand = Candidate {
-                        slot,
+                        slot: e.slot,
                         lane: it.lane,
                         bucket: b,
-                        key,
-                        class: self.effective_class((b / 2) as u8, age),
+                        key: e.key,
+                        class: match age.checked_div(cfg.aging_ms) {
+                            Some(steps) => priority.saturating_sub(steps.min(9) as u8),
+                            None => priority,
+                        },
                         age,
                         target: lane.target_ms,
                     };
-                    if best.is_none_or(|x| self.candidate_better(&cand, &x)) {
+                    if best.is_none_or(|x| candidate_better(cfg.urgency, &cand, &x)) {
                         best = Some(cand);
                     }
                 }
@@ -1945,10 +1982,11 @@ impl Router {
     }
 
     fn record_blocked_contact(&mut self, slot: u32) {
+        let epoch = self.epochs[slot as usize];
         let c = &mut self.contacts[slot as usize];
-        if c.blocked_epoch != c.epoch {
-            c.blocked_epoch = c.epoch;
-            self.blocked_contacts.push((slot, c.epoch));
+        if c.blocked_epoch != epoch {
+            c.blocked_epoch = epoch;
+            self.blocked_contacts.push((slot, epoch));
         }
     }
 
@@ -1977,14 +2015,14 @@ impl Router {
             let mut progress = false;
             for (slot, epoch) in std::mem::take(&mut self.blocked_contacts) {
                 let c = &mut self.contacts[slot as usize];
-                if c.epoch != epoch || !c.in_lane {
+                if self.epochs[slot as usize] != epoch || !c.in_lane {
                     continue;
                 }
                 c.blocked_epoch = NONE;
                 if let Some((a, ring)) = self.find_agent(slot) {
                     self.unwait(slot);
                     self.offer(slot, a, ring, out);
-                    self.settle_agent(a, out);
+                    self.after_offer(a, out);
                     progress = true;
                 }
             }
@@ -2051,16 +2089,14 @@ impl Router {
         activations.sort_unstable();
         activations.dedup();
         let lane_ix = self.lanes.len() as u32;
-        self.lanes.push(Lane {
-            queue: q,
+        self.lanes.push(Lane::new(
+            q,
             lang,
-            channel: ch,
-            target_ms: qd.target_ms,
-            rings: rings.clone(),
+            ch,
+            qd.target_ms,
+            rings.clone(),
             activations,
-            mask: 0,
-            buckets: Default::default(),
-        });
+        ));
         self.lane_of[at] = lane_ix;
         for (r, ring) in rings.iter().enumerate() {
             let sl = ring.skill as usize * n_langs + ring.lang as usize;
@@ -2148,10 +2184,9 @@ impl Router {
 
     /// The state of any contact ever seen (finished ones included).
     pub fn contact_state(&self, contact: ContactId) -> Option<ContactState> {
-        match *self.contact_ix.get(&contact)? {
-            RETIRED_COMPLETED => Some(ContactState::Completed),
-            RETIRED_ABANDONED => Some(ContactState::Abandoned),
-            slot => Some(self.contacts[slot as usize].state),
+        match self.contact_ix.get(&contact) {
+            Some(&slot) => Some(self.contacts[slot as usize].state),
+            None => self.finished_state(contact),
         }
     }
 
@@ -2220,10 +2255,11 @@ impl Router {
             let o = &mut oldest[q as usize];
             *o = Some(o.map_or(arrival, |x: Millis| x.min(arrival)));
         };
+        let valid = |e: &LaneEntry| self.epochs[e.slot as usize] == e.epoch;
         for lane in &self.lanes {
-            for b in &lane.buckets {
-                if let Some((k, _)) = b.first_key_value() {
-                    note(lane.queue, k.0);
+            for b in 0..lane.buckets.len() {
+                if let Some(e) = lane.first_valid(b, valid) {
+                    note(lane.queue, e.key.0);
                 }
             }
         }

@@ -758,31 +758,65 @@ fn transfer_keeps_the_contacts_age() {
     assert_eq!(h.r.contact(ContactId(100)).unwrap().transfers, 1);
 }
 
+fn escalating(fallback: Option<f64>) -> RoutingPolicy {
+    RoutingPolicy {
+        escalation: Some(EscalationPolicy {
+            skill: Skill::new("supervisor"),
+            priority: 0,
+            grace_seconds: 10.0,
+            answer_seconds: 60.0,
+            fallback_seconds: fallback,
+        }),
+        ..policy()
+    }
+}
+
 #[test]
 fn contacts_past_their_deadline_escalate_to_supervisors() {
-    let mut p = policy();
-    p.escalation = Some(EscalationPolicy {
-        skill: Skill::new("supervisor"),
-        priority: 0,
-        grace_seconds: 10.0,
-        answer_seconds: 60.0,
-    });
-    let mut h = H::new(p, phone_queues());
+    let mut h = H::new(escalating(None), phone_queues());
     h.at(0.0).login(9, &[("supervisor", 4)], &["zh"]);
     h.arrive(100, "zh-phone");
     assert_eq!(h.state(100), ContactState::Queued);
     // Deadline 20 s + grace 10 s.
     assert_eq!(h.r.next_deadline(), Some(30 * S));
     let e = h.at(31.0).tick();
-    let to = h.r.queue_index("escalation-phone").unwrap();
+    let to = h.r.queue_index("zh-phone/escalated").unwrap();
     assert!(matches!(e[0].kind, EventKind::Escalated { to: t, .. } if t == to));
+    assert_eq!(e[0].at, 30 * S);
     assert_eq!(offers(&e), vec![(100, 9)]);
     let c = h.r.contact(ContactId(100)).unwrap();
     assert!(c.escalated);
     assert_eq!(
         (c.queue.as_str(), c.priority, c.arrival),
-        ("escalation-phone", 0, 0)
+        ("zh-phone/escalated", 0, 0)
     );
+    // Without escalation the contact would still be waiting in its own queue.
+    let mut h = H::new(policy(), phone_queues());
+    h.at(0.0).login(9, &[("supervisor", 4)], &["zh"]);
+    h.arrive(100, "zh-phone");
+    h.at(31.0).tick();
+    assert_eq!(h.r.contact(ContactId(100)).unwrap().queue, "zh-phone");
+}
+
+#[test]
+fn escalated_contacts_fall_back_to_their_queues_agents() {
+    for (fallback, taken) in [(Some(15.0), true), (None, false)] {
+        let mut h = H::new(escalating(fallback), phone_queues());
+        h.at(0.0).login(1, &general(3), &["zh"]);
+        h.arrive(1, "zh-phone");
+        h.accept(1, 1);
+        h.arrive(100, "zh-phone");
+        // Escalated at 30 s; no supervisor is logged in; agent 1 frees up at 40 s.
+        h.at(40.0).complete(1, 1);
+        assert_eq!(
+            h.r.contact(ContactId(100)).unwrap().queue,
+            "zh-phone/escalated"
+        );
+        assert_eq!(h.state(100), ContactState::Queued);
+        // The fallback ring opens at 30 + 15 = 45 s.
+        let e = h.at(50.0).tick();
+        assert_eq!(!offers(&e).is_empty(), taken, "{fallback:?}");
+    }
 }
 
 // ---------------------------------------------------------------- abandonment, capacity
