@@ -15,4 +15,5 @@ pub mod history;
 pub mod model;
 pub mod routing;
 pub mod scenario;
+pub mod sim;
 pub mod staffing;
