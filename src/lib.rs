@@ -20,4 +20,5 @@ pub mod routing;
 pub mod scenario;
 pub mod schedule;
 pub mod serve;
+pub mod sim;
 pub mod staffing;
