@@ -47,12 +47,12 @@
 //!    model a few thousand integers smaller and its LP relaxation just as tight.
 //! 4. Pools and the labor rules, with X_pd = Σ_{σ ∈ p, day d} x_gσ the pool's shifts on day d:
 //!    (a) Σ_p N_p = H_g for a permanent group (every employee's contract binds) and ≤ H_g for a
-//!        temporary one (the hiring cap); temporary staff have no slots outside their dates;
+//!    temporary one (the hiring cap); temporary staff have no slots outside their dates;
 //!    (b) X_pd ≤ N_p — at most one shift a day per agent, hence at most H_g agents of g a day;
 //!    (c) ℓ_pw N_p ≤ Σ_{d∈w} X_pd ≤ υ_pw N_p with ℓ_pw = ⌈min weekly hours / paid_t⌉ (prorated in
-//!        a short last week) and υ_pw = min(⌊max weekly hours / paid_t⌋, 7 − days off, days in w);
+//!    a short last week) and υ_pw = min(⌊max weekly hours / paid_t⌋, 7 − days off, days in w);
 //!    (d) Σ_{d=δ..δ+m} X_pd ≤ m N_p for every m + 1 consecutive days, m = max consecutive days
-//!        (omitted where (c) implies it);
+//!    (omitted where (c) implies it);
 //!    (e) X_pd + X_p,d+1 ≤ N_p if a template is too long to repeat after the minimum rest.
 //!
 //! # Why the aggregate plan can always be rostered
@@ -316,7 +316,11 @@ pub fn plan_on(
     };
     let model = formulation::build(inst, required, prices);
     let integer_variables = model.shifts.len()
-        + model.breaks.iter().map(|b| b.cumulative.len()).sum::<usize>()
+        + model
+            .breaks
+            .iter()
+            .map(|b| b.cumulative.len())
+            .sum::<usize>()
         + model.pools.len();
     let continuous_variables = model.allocation.len() + model.under.len();
     let constraints = model.constraints.len();
