@@ -53,9 +53,12 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(PathBuf::from);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut scenario = Scenario::load(&root.join("scenarios/double11.toml")).expect("bundled scenario");
+    let mut scenario =
+        Scenario::load(&root.join("scenarios/double11.toml")).expect("bundled scenario");
     if std::env::var("NOBREAKS").is_ok() {
-        for t in scenario.shifts.templates.iter_mut() { t.breaks.clear(); }
+        for t in scenario.shifts.templates.iter_mut() {
+            t.breaks.clear();
+        }
     }
     let reqs = double11_week(&scenario);
     if let Some(path) = write_to {
@@ -67,9 +70,14 @@ fn main() {
         let q0 = scenario.queues[0].clone();
         for g in scenario.groups.iter_mut() {
             if !g.has_skill(&q0.skill) {
-                g.skills.push(peakcrew::model::SkillLevel { skill: q0.skill.clone(), proficiency: peakcrew::model::Proficiency::new(3).unwrap() });
+                g.skills.push(peakcrew::model::SkillLevel {
+                    skill: q0.skill.clone(),
+                    proficiency: peakcrew::model::Proficiency::new(3).unwrap(),
+                });
             }
-            if !g.speaks(&q0.language) { g.languages.push(q0.language.clone()); }
+            if !g.speaks(&q0.language) {
+                g.languages.push(q0.language.clone());
+            }
         }
     }
     let inst = Instance::new(&scenario).expect("instance");

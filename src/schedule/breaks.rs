@@ -36,7 +36,9 @@ pub fn assign_edf(demands: &[Demand], breaks: &[(i64, u32)]) -> Result<Vec<Vec<i
         }
         for _ in 0..count {
             let Some(&d) = waiting.front() else {
-                return Err(format!("a break at minute {time} has no shift whose window holds it"));
+                return Err(format!(
+                    "a break at minute {time} has no shift whose window holds it"
+                ));
             };
             if demands[d].latest < time {
                 return Err(format!(
@@ -75,7 +77,11 @@ pub fn bechtold_jacobs_feasible(demands: &[Demand], breaks: &[(i64, u32)]) -> bo
     for (j, d) in demands.iter().enumerate() {
         before += d.count;
         let early: u32 = breaks.iter().filter(|b| b.0 <= d.latest).map(|b| b.1).sum();
-        let late: u32 = breaks.iter().filter(|b| b.0 >= d.earliest).map(|b| b.1).sum();
+        let late: u32 = breaks
+            .iter()
+            .filter(|b| b.0 >= d.earliest)
+            .map(|b| b.1)
+            .sum();
         let after: u32 = demands[j..].iter().map(|d| d.count).sum();
         if early < before || late < after {
             return false;
@@ -96,8 +102,16 @@ mod tests {
     #[test]
     fn assigns_in_start_order() {
         let demands = [
-            Demand { earliest: 0, latest: 2, count: 2 },
-            Demand { earliest: 1, latest: 3, count: 1 },
+            Demand {
+                earliest: 0,
+                latest: 2,
+                count: 2,
+            },
+            Demand {
+                earliest: 1,
+                latest: 3,
+                count: 1,
+            },
         ];
         let got = assign_edf(&demands, &[(1, 1), (2, 1), (3, 1)]).unwrap();
         assert_eq!(got, vec![vec![1, 2], vec![3]]);
@@ -105,7 +119,11 @@ mod tests {
 
     #[test]
     fn reports_a_missed_window() {
-        let demands = [Demand { earliest: 0, latest: 1, count: 2 }];
+        let demands = [Demand {
+            earliest: 0,
+            latest: 1,
+            count: 2,
+        }];
         assert!(assign_edf(&demands, &[(0, 1), (2, 1)]).is_err());
     }
 
@@ -146,6 +164,9 @@ mod tests {
                 }
             }
         }
-        assert!(feasible > 300, "the random instances should include feasible ones");
+        assert!(
+            feasible > 300,
+            "the random instances should include feasible ones"
+        );
     }
 }

@@ -96,7 +96,11 @@ fn short_span(from: DateTime<FixedOffset>, to: DateTime<FixedOffset>) -> String 
     let hm = |t: DateTime<FixedOffset>| t.format("%H:%M").to_string();
     // An interval ending at midnight reads as 24:00 of its day, not 00:00 of the next.
     let end_day = to - chrono::Duration::minutes(1);
-    let to_hm = if hm(to) == "00:00" { "24:00".to_string() } else { hm(to) };
+    let to_hm = if hm(to) == "00:00" {
+        "24:00".to_string()
+    } else {
+        hm(to)
+    };
     if day(from) == day(end_day) {
         format!("{} {}–{}", day(from), hm(from), to_hm)
     } else {
@@ -152,12 +156,17 @@ pub fn shortfalls(
             let peak_required = run.clone().map(|j| required[q][j]).fold(0.0, f64::max);
             let peak_short = run.clone().map(|j| under[q][j]).fold(0.0, f64::max);
             let short_agent_hours: f64 = run.clone().map(|j| under[q][j] * hours).sum();
-            let (reason, why) = explain(scenario, inst, required, &reach, q, run.clone(), short_agent_hours, result);
-            let message = format!(
-                "{}, {}: {why}",
-                queue.id,
-                short_span(from, to)
+            let (reason, why) = explain(
+                scenario,
+                inst,
+                required,
+                &reach,
+                q,
+                run.clone(),
+                short_agent_hours,
+                result,
             );
+            let message = format!("{}, {}: {why}", queue.id, short_span(from, to));
             out.push(Shortfall {
                 queue: queue.id.clone(),
                 from,
@@ -211,9 +220,8 @@ fn explain(
             ),
         );
     }
-    let reachable = |i: usize| -> Vec<usize> {
-        serving.iter().copied().filter(|&g| reach[g][i]).collect()
-    };
+    let reachable =
+        |i: usize| -> Vec<usize> { serving.iter().copied().filter(|&g| reach[g][i]).collect() };
     if run.clone().all(|i| reachable(i).is_empty()) {
         return (
             "no-shift",
@@ -225,7 +233,11 @@ fn explain(
         );
     }
     // Headcount: more agents needed than hold the skill in this language at all.
-    let headcount = |gs: &[usize]| gs.iter().map(|&g| inst.groups[g].headcount as f64).sum::<f64>();
+    let headcount = |gs: &[usize]| {
+        gs.iter()
+            .map(|&g| inst.groups[g].headcount as f64)
+            .sum::<f64>()
+    };
     if let Some(i) = run
         .clone()
         .filter(|&i| required[q][i] > headcount(&reachable(i)) + 1e-9)
@@ -300,7 +312,11 @@ fn explain(
         SolveStatus::Optimal => String::new(),
         s => format!(
             " (the solver stopped at its {} with a gap of {:.2}%)",
-            if s == SolveStatus::TimeLimit { "time limit" } else { "gap limit" },
+            if s == SolveStatus::TimeLimit {
+                "time limit"
+            } else {
+                "gap limit"
+            },
             result.gap().unwrap_or(f64::NAN) * 100.0
         ),
     };

@@ -81,16 +81,23 @@ pub fn explicit_shifts(inst: &Instance, v: &Values) -> Result<Vec<ExplicitShift>
                 ))
             })?;
             for ((s, _), t) in slots.iter().zip(assigned) {
-                let per_rule = times.entry((g, *s)).or_insert_with(|| {
-                    vec![Vec::new(); inst.templates[set.template].breaks.len()]
-                });
+                let per_rule = times
+                    .entry((g, *s))
+                    .or_insert_with(|| vec![Vec::new(); inst.templates[set.template].breaks.len()]);
                 per_rule[set.rule] = t;
             }
         }
     }
     let mut out = Vec::new();
     let mut keys: Vec<&(usize, usize)> = shift_count.keys().collect();
-    keys.sort_by_key(|&&(g, s)| (g, inst.slots[s].day, inst.slots[s].template, inst.slots[s].start));
+    keys.sort_by_key(|&&(g, s)| {
+        (
+            g,
+            inst.slots[s].day,
+            inst.slots[s].template,
+            inst.slots[s].start,
+        )
+    });
     for &(g, s) in keys {
         let n = shift_count[&(g, s)];
         let rules = inst.templates[inst.slots[s].template].breaks.len();
@@ -236,9 +243,7 @@ pub fn assemble(
             allocated[q][i] += row.agents;
         }
     }
-    allocation.sort_by(|a, b| {
-        (a.start, &a.group, &a.queue).cmp(&(b.start, &b.group, &b.queue))
-    });
+    allocation.sort_by(|a, b| (a.start, &a.group, &a.queue).cmp(&(b.start, &b.group, &b.queue)));
 
     let mut coverage = Vec::new();
     let mut under = vec![vec![0.0; n_i]; inst.queues.len()];

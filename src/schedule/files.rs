@@ -38,7 +38,14 @@ pub fn fmt_num(x: f64) -> String {
 pub fn fmt_breaks(breaks: &[PlacedBreak]) -> String {
     breaks
         .iter()
-        .map(|b| format!("{} {}-{}", b.name, b.start.format("%H:%M"), b.end.format("%H:%M")))
+        .map(|b| {
+            format!(
+                "{} {}-{}",
+                b.name,
+                b.start.format("%H:%M"),
+                b.end.format("%H:%M")
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -77,8 +84,10 @@ pub fn write_plan(plan: &ShiftPlan, dir: &Path) -> Result<(), ScheduleError> {
     let path = dir.join("schedule.csv");
     let mut w = writer(&path)?;
     let e = |e| csv_err(&path, e);
-    w.write_record(["group", "template", "day", "start", "end", "breaks", "count"])
-        .map_err(e)?;
+    w.write_record([
+        "group", "template", "day", "start", "end", "breaks", "count",
+    ])
+    .map_err(e)?;
     for s in &plan.shifts {
         w.write_record([
             s.group.clone(),
@@ -114,7 +123,8 @@ pub fn write_plan(plan: &ShiftPlan, dir: &Path) -> Result<(), ScheduleError> {
     let path = dir.join("allocation.csv");
     let mut w = writer(&path)?;
     let e = |e| csv_err(&path, e);
-    w.write_record(["start", "group", "queue", "agents"]).map_err(e)?;
+    w.write_record(["start", "group", "queue", "agents"])
+        .map_err(e)?;
     for a in &plan.allocation {
         w.write_record([
             a.start.to_rfc3339(),
@@ -216,23 +226,43 @@ pub fn parse_breaks(
 
 /// Reads schedule.csv written by [`write_plan`].
 pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<PlannedShift>, ScheduleError> {
-    let header = ["group", "template", "day", "start", "end", "breaks", "count"];
+    let header = [
+        "group", "template", "day", "start", "end", "breaks", "count",
+    ];
     let mut out = Vec::new();
     for (line, rec) in records(path, &header)? {
         let err = |m: String| field_err(path, line, m);
-        let day = NaiveDate::parse_from_str(&rec[2], "%Y-%m-%d")
-            .map_err(|_| err(format!("day: expected a date like 2026-11-11, found `{}`", &rec[2])))?;
-        let start = parse_time(&rec[3])
-            .ok_or_else(|| err(format!("start: expected an RFC 3339 time, found `{}`", &rec[3])))?;
-        let end = parse_time(&rec[4])
-            .ok_or_else(|| err(format!("end: expected an RFC 3339 time, found `{}`", &rec[4])))?;
+        let day = NaiveDate::parse_from_str(&rec[2], "%Y-%m-%d").map_err(|_| {
+            err(format!(
+                "day: expected a date like 2026-11-11, found `{}`",
+                &rec[2]
+            ))
+        })?;
+        let start = parse_time(&rec[3]).ok_or_else(|| {
+            err(format!(
+                "start: expected an RFC 3339 time, found `{}`",
+                &rec[3]
+            ))
+        })?;
+        let end = parse_time(&rec[4]).ok_or_else(|| {
+            err(format!(
+                "end: expected an RFC 3339 time, found `{}`",
+                &rec[4]
+            ))
+        })?;
         if end <= start {
-            return Err(err(format!("end {} is not after start {}", &rec[4], &rec[3])));
+            return Err(err(format!(
+                "end {} is not after start {}",
+                &rec[4], &rec[3]
+            )));
         }
         let breaks = parse_breaks(&rec[5], start, tz).map_err(|m| err(format!("breaks: {m}")))?;
-        let count: u32 = rec[6]
-            .parse()
-            .map_err(|_| err(format!("count: expected a whole number, found `{}`", &rec[6])))?;
+        let count: u32 = rec[6].parse().map_err(|_| {
+            err(format!(
+                "count: expected a whole number, found `{}`",
+                &rec[6]
+            ))
+        })?;
         out.push(PlannedShift {
             group: rec[0].to_string(),
             template: rec[1].to_string(),
@@ -253,14 +283,21 @@ pub fn read_coverage(path: &Path) -> Result<Vec<CoverageRow>, ScheduleError> {
     for (line, rec) in records(path, &header)? {
         let err = |m: String| field_err(path, line, m);
         let num = |i: usize| {
-            rec[i]
-                .parse::<f64>()
-                .map_err(|_| err(format!("{}: expected a number, found `{}`", header[i], &rec[i])))
+            rec[i].parse::<f64>().map_err(|_| {
+                err(format!(
+                    "{}: expected a number, found `{}`",
+                    header[i], &rec[i]
+                ))
+            })
         };
         out.push(CoverageRow {
             queue: rec[0].to_string(),
-            start: parse_time(&rec[1])
-                .ok_or_else(|| err(format!("start: expected an RFC 3339 time, found `{}`", &rec[1])))?,
+            start: parse_time(&rec[1]).ok_or_else(|| {
+                err(format!(
+                    "start: expected an RFC 3339 time, found `{}`",
+                    &rec[1]
+                ))
+            })?,
             required: num(2)?,
             allocated: num(3)?,
             over: num(4)?,
@@ -277,8 +314,12 @@ pub fn read_allocation(path: &Path) -> Result<Vec<AllocationRow>, ScheduleError>
     for (line, rec) in records(path, &header)? {
         let err = |m: String| field_err(path, line, m);
         out.push(AllocationRow {
-            start: parse_time(&rec[0])
-                .ok_or_else(|| err(format!("start: expected an RFC 3339 time, found `{}`", &rec[0])))?,
+            start: parse_time(&rec[0]).ok_or_else(|| {
+                err(format!(
+                    "start: expected an RFC 3339 time, found `{}`",
+                    &rec[0]
+                ))
+            })?,
             group: rec[1].to_string(),
             queue: rec[2].to_string(),
             agents: rec[3]

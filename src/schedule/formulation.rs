@@ -94,7 +94,11 @@ pub fn build(inst: &Instance, required: &[Vec<f64>], prices: Prices) -> Model {
             if xs.is_empty() {
                 continue;
             }
-            let times: Vec<i64> = set.breaks.iter().map(|&b| inst.break_slots[b].start).collect();
+            let times: Vec<i64> = set
+                .breaks
+                .iter()
+                .map(|&b| inst.break_slots[b].start)
+                .collect();
             let cumulative: Vec<Variable> = times
                 .iter()
                 .map(|_| vars.add(variable().integer().min(0).max(group.headcount as f64)))
@@ -131,7 +135,8 @@ pub fn build(inst: &Instance, required: &[Vec<f64>], prices: Prices) -> Model {
                 let before_earliest = times.partition_point(|&b| b < earliest);
                 if before_earliest > 0 {
                     let before_j: Expression = xs[..j].iter().map(|&(_, x)| x).sum();
-                    constraints.push(Expression::from(cumulative[before_earliest - 1]).leq(before_j));
+                    constraints
+                        .push(Expression::from(cumulative[before_earliest - 1]).leq(before_j));
                 }
             }
             breaks.push(BreakVars {
@@ -214,9 +219,9 @@ pub fn build(inst: &Instance, required: &[Vec<f64>], prices: Prices) -> Model {
     for bv in &breaks {
         let set = &inst.break_sets[bv.set];
         let weight = |r: usize| -> f64 {
-            set.breaks
-                .get(r)
-                .map_or(0.0, |&b| inst.break_slots[b].cover.iter().map(|&(_, f)| f).sum())
+            set.breaks.get(r).map_or(0.0, |&b| {
+                inst.break_slots[b].cover.iter().map(|&(_, f)| f).sum()
+            })
         };
         for (r, &c) in bv.cumulative.iter().enumerate() {
             objective.add_mul(-over_price * (weight(r) - weight(r + 1)), c);

@@ -178,7 +178,8 @@ impl Instance {
         let interval_minutes = scenario.interval_minutes as i64;
         let t0 = grid.day_start(scenario.horizon.start);
         let minutes_from_t0 = |t: DateTime<Utc>| (t - t0).num_minutes();
-        let interval_starts: Vec<i64> = intervals.iter().map(|i| minutes_from_t0(i.start)).collect();
+        let interval_starts: Vec<i64> =
+            intervals.iter().map(|i| minutes_from_t0(i.start)).collect();
         let horizon_end = minutes_from_t0(
             grid.day_start(scenario.horizon.start + Duration::days(scenario.horizon.days as i64)),
         );
@@ -302,7 +303,9 @@ impl Instance {
     /// Horizon intervals overlapped by `[from, to)`, with the covered fraction of each.
     pub fn cover(&self, from: i64, to: i64) -> Vec<(usize, f64)> {
         let n = self.interval_starts.len();
-        let first = self.interval_starts.partition_point(|&s| s + self.interval_minutes <= from);
+        let first = self
+            .interval_starts
+            .partition_point(|&s| s + self.interval_minutes <= from);
         let mut out = Vec::new();
         for i in first..n {
             let start = self.interval_starts[i];
@@ -443,7 +446,9 @@ impl Instance {
         let min_days = ((contract.min_weekly_hours * 60.0 * share / paid) - 1e-9)
             .ceil()
             .max(0.0) as u32;
-        let by_hours = ((contract.max_weekly_hours * 60.0 / paid) + 1e-9).floor().max(0.0) as u32;
+        let by_hours = ((contract.max_weekly_hours * 60.0 / paid) + 1e-9)
+            .floor()
+            .max(0.0) as u32;
         let by_days_off = 7u32.saturating_sub(self.days_off_per_week);
         DayBounds {
             min_days,

@@ -98,7 +98,11 @@ fn status_of(s: good_lp::solvers::SolutionStatus) -> SolveStatus {
     }
 }
 
-fn read_values(solution: &impl Solution, objective: &Expression, wanted: &[Variable]) -> (Vec<f64>, f64) {
+fn read_values(
+    solution: &impl Solution,
+    objective: &Expression,
+    wanted: &[Variable],
+) -> (Vec<f64>, f64) {
     let values = wanted.iter().map(|&v| solution.value(v)).collect();
     (values, objective.eval_with(solution))
 }
