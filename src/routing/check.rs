@@ -253,7 +253,7 @@ impl Router {
                 let mut last = 0;
                 for e in bucket {
                     let ag = &self.agents[e.agent as usize];
-                    if ag.version != e.version {
+                    if self.versions[e.agent as usize] != e.version {
                         continue;
                     }
                     if pool.mask >> b & 1 == 0 {

@@ -501,18 +501,22 @@ impl Timers {
 }
 
 /// A set of ids kept as disjoint inclusive ranges, so the sequential ids drivers hand out
-/// collapse into a few ranges that stay in cache however many contacts have been seen.
+/// collapse into a few ranges that stay in cache however many contacts have been seen. The
+/// highest range is kept apart: the next sequential id only extends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct IdSet {
+    /// Every range but the highest, by start.
     ranges: BTreeMap<u64, u64>,
+    /// The highest range.
+    tail: Option<(u64, u64)>,
 }
 
 impl IdSet {
     pub fn contains(&self, id: u64) -> bool {
-        match self.ranges.last_key_value() {
+        match self.tail {
             None => false,
-            Some((_, &last)) if id > last => false,
-            _ => self
+            Some((start, last)) if id >= start => id <= last,
+            Some(_) => self
                 .ranges
                 .range(..=id)
                 .next_back()
@@ -522,40 +526,45 @@ impl IdSet {
 
     /// Adds an id; false if it was already there.
     pub fn insert(&mut self, id: u64) -> bool {
-        // Fast path: the next id after the highest seen extends the last range.
-        if let Some(mut last) = self.ranges.last_entry() {
-            if *last.get() < id {
-                if *last.get() + 1 == id {
-                    *last.get_mut() = id;
-                } else {
-                    self.ranges.insert(id, id);
-                }
-                return true;
+        let Some((start, last)) = self.tail else {
+            self.tail = Some((id, id));
+            return true;
+        };
+        if id > last {
+            if id == last + 1 {
+                self.tail = Some((start, id));
+            } else {
+                self.ranges.insert(start, last);
+                self.tail = Some((id, id));
             }
+            return true;
         }
-        let prev = self.ranges.range(..=id).next_back().map(|(&s, &l)| (s, l));
-        if prev.is_some_and(|(_, last)| id <= last) {
+        if id >= start || self.contains(id) {
             return false;
         }
-        let next_last = if id < u64::MAX {
-            self.ranges.remove(&(id + 1))
+        // Below the tail: merge with the ranges (or the tail) around it.
+        let prev = self.ranges.range(..id).next_back().map(|(&s, &l)| (s, l));
+        let mut new = (id, id);
+        if let Some((s, l)) = prev {
+            if l + 1 == id {
+                self.ranges.remove(&s);
+                new.0 = s;
+            }
+        }
+        if id + 1 == start {
+            self.tail = Some((new.0, last));
         } else {
-            None
-        };
-        let last = next_last.unwrap_or(id);
-        match prev {
-            Some((start, prev_last)) if prev_last + 1 == id => {
-                self.ranges.insert(start, last);
+            if let Some(l) = self.ranges.remove(&(id + 1)) {
+                new.1 = l;
             }
-            _ => {
-                self.ranges.insert(id, last);
-            }
+            self.ranges.insert(new.0, new.1);
         }
         true
     }
 
     pub fn clear(&mut self) {
         self.ranges.clear();
+        self.tail = None;
     }
 }
 
@@ -591,16 +600,37 @@ mod tests {
     #[test]
     fn id_sets_merge_neighbours() {
         let mut s = IdSet::default();
-        for id in [5, 3, 4, 10, 0, u64::MAX, 2, 1] {
-            assert!(s.insert(id));
+        for id in [5, 3, 4, 10, 0, u64::MAX, 2, 1, 11, 9] {
+            assert!(s.insert(id), "{id}");
         }
         assert!(!s.insert(4));
-        assert_eq!(s.ranges.len(), 3, "{:?}", s.ranges);
-        for id in [0, 1, 5, 10, u64::MAX] {
+        assert!(!s.insert(u64::MAX));
+        // [0, 5], [9, 11] and the tail [MAX, MAX].
+        assert_eq!(s.ranges.len(), 2, "{:?} {:?}", s.ranges, s.tail);
+        for id in [0, 1, 5, 9, 10, 11, u64::MAX] {
             assert!(s.contains(id));
         }
-        for id in [6, 9, 11, u64::MAX - 1] {
+        for id in [6, 8, 12, u64::MAX - 1] {
             assert!(!s.contains(id));
+        }
+        // Filling a gap just below the tail joins it.
+        let mut s = IdSet::default();
+        for id in [1, 2, 3, 0] {
+            assert!(s.insert(id));
+        }
+        assert_eq!((s.ranges.len(), s.tail), (0, Some((0, 3))));
+        // Against a brute-force set.
+        let mut rng = 12345u64;
+        let mut s = IdSet::default();
+        let mut b = std::collections::BTreeSet::new();
+        for _ in 0..5000 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let id = (rng >> 33) % 300;
+            assert_eq!(s.insert(id), b.insert(id), "{id}");
+            let probe = (rng >> 13) % 300;
+            assert_eq!(s.contains(probe), b.contains(&probe), "{probe}");
         }
     }
 

@@ -171,7 +171,6 @@ pub(super) struct AgentRec {
     /// Contacts waiting for this agent (sticky), oldest first.
     pub sticky: Vec<u32>,
     pub idle_since: Millis,
-    pub version: u32,
     pub dirty: bool,
     pub blocked: bool,
     pub memberships: Vec<Membership>,
@@ -320,6 +319,9 @@ pub struct Router {
     pub(super) abandoned: IdSet,
     pub(super) live_contacts: usize,
     pub(super) agents: Vec<AgentRec>,
+    /// Per agent, moved on every change of load or presence; pool entries carry the version
+    /// they were filed at. Apart from the records so stale-entry checks stay in cache.
+    pub(super) versions: Vec<u32>,
     pub(super) agent_ix: FxMap<AgentId, u32>,
     pub(super) dirty: Vec<u32>,
     pub(super) timers: Timers,
@@ -567,6 +569,7 @@ impl Router {
             abandoned: IdSet::default(),
             live_contacts: 0,
             agents: Vec::new(),
+            versions: Vec::new(),
             agent_ix: FxMap::default(),
             dirty: Vec::new(),
             timers: Timers::default(),
@@ -621,6 +624,7 @@ impl Router {
         self.abandoned.clear();
         self.live_contacts = 0;
         self.agents.clear();
+        self.versions.clear();
         self.agent_ix.clear();
         self.dirty.clear();
         self.timers.clear();
@@ -1053,7 +1057,6 @@ impl Router {
             wrapping: 0,
             sticky: Vec::new(),
             idle_since: self.now,
-            version: 0,
             dirty: false,
             blocked: false,
             memberships: Vec::new(),
@@ -1064,10 +1067,8 @@ impl Router {
         let a = match existing {
             Some(a) => {
                 let old = &mut self.agents[a as usize];
-                let version = old.version;
                 let last_customers = std::mem::take(&mut old.last_customers);
                 *old = AgentRec {
-                    version,
                     last_customers,
                     ..record
                 };
@@ -1075,6 +1076,7 @@ impl Router {
             }
             None => {
                 self.agents.push(record);
+                self.versions.push(0);
                 let a = (self.agents.len() - 1) as u32;
                 self.agent_ix.insert(agent, a);
                 a
@@ -1555,8 +1557,8 @@ impl Router {
         let (idle, free) = self.contribution(a);
         self.idle_total += idle;
         self.free_total += free;
+        self.versions[a as usize] = self.versions[a as usize].wrapping_add(1);
         let ag = &mut self.agents[a as usize];
-        ag.version = ag.version.wrapping_add(1);
         ag.idle_since = self.now;
         if !ag.dirty {
             ag.dirty = true;
@@ -1574,7 +1576,7 @@ impl Router {
         if ag.presence != Presence::Ready || ag.used + self.cfg.min_cost > ag.units {
             return;
         }
-        let (version, used, units) = (ag.version, ag.used, ag.units);
+        let (version, used, units) = (self.versions[a as usize], ag.used, ag.units);
         let layout = self.cfg.layout;
         for i in 0..self.agents[a as usize].memberships.len() {
             let m = self.agents[a as usize].memberships[i];
@@ -1583,9 +1585,9 @@ impl Router {
                 continue;
             }
             let bucket = m.base as usize + layout.level(used, units);
-            let agents = &self.agents;
+            let versions = &self.versions;
             self.pools[m.pool as usize].push(bucket, Entry { agent: a, version }, |x| {
-                agents[x as usize].version
+                versions[x as usize]
             });
         }
     }
@@ -1916,12 +1918,13 @@ impl Router {
         };
         let pool = &mut self.pools[pool as usize];
         let agents = &self.agents;
+        let versions = &self.versions;
         let mut bits = pool.mask & allowed;
         let mut best: Option<AgentKey> = None;
         while bits != 0 {
             let b = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            let Some(a) = pool.head(b, |x| agents[x as usize].version) else {
+            let Some(a) = pool.head(b, |x| versions[x as usize]) else {
                 continue;
             };
             let (cross, prof, level) = cfg.layout.decode(b);
@@ -2150,10 +2153,10 @@ impl Router {
         }
         free.sort_unstable();
         for (_, a, bucket) in free {
-            let version = self.agents[a as usize].version;
-            let agents = &self.agents;
+            let version = self.versions[a as usize];
+            let versions = &self.versions;
             self.pools[pool as usize].push(bucket, Entry { agent: a, version }, |x| {
-                agents[x as usize].version
+                versions[x as usize]
             });
         }
     }
