@@ -29,14 +29,19 @@ use crate::staffing::erlang::{self, Load};
 pub struct SimulateArgs {
     #[command(subcommand)]
     pub queue: Option<SimulateCommand>,
+    /// Scenario TOML: queues, targets, patience, groups.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
+    /// roster.csv: agent,date,start,end,breaks,primary_skill (a group column, or --agents).
     #[arg(long)]
     pub roster: Option<PathBuf>,
+    /// forecast.csv: queue,start,interval_minutes,contacts,aht_seconds (bands ignored).
     #[arg(long)]
     pub forecast: Option<PathBuf>,
+    /// Independent replications, run in parallel, for the 95% confidence intervals.
     #[arg(long, default_value_t = 10)]
     pub replications: u32,
+    /// Seed of every random draw: the same seed gives the same results.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// What-if variation, e.g. volume=+30%, agents.GROUP=-10, aht=+10%,
@@ -113,16 +118,21 @@ pub enum SimulateCommand {
 
 #[derive(Debug, Args)]
 pub struct QueueArgs {
+    /// Poisson arrival rate, contacts per hour.
     #[arg(long)]
     pub rate_per_hour: f64,
+    /// Mean of the exponential handle time, seconds.
     #[arg(long)]
     pub aht_seconds: f64,
     #[arg(long)]
     pub agents: u32,
+    /// Service level counts contacts answered within this many seconds.
     #[arg(long)]
     pub answer_seconds: f64,
+    /// Mean of exponential patience (Erlang A); without it customers wait (Erlang C).
     #[arg(long)]
     pub patience_seconds: Option<f64>,
+    /// Contacts to simulate over all replications (the first 5% of each are warm-up).
     #[arg(long, default_value_t = 100_000)]
     pub contacts: u64,
     #[arg(long, default_value_t = 1)]

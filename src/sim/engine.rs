@@ -344,6 +344,14 @@ fn sim_id(id: ContactId) -> u64 {
     id.0
 }
 
+/// Longest duration a random draw may take: heavy-tailed draws are capped at ten years so
+/// that simulated time never comes near overflowing.
+const MAX_DRAW_MS: f64 = 10.0 * 366.0 * 24.0 * 3600.0 * 1000.0;
+
+fn draw_ms(ms: f64) -> Millis {
+    ms.round().clamp(0.0, MAX_DRAW_MS) as Millis
+}
+
 fn ms(seconds: f64) -> Millis {
     (seconds * 1000.0).round().max(0.0) as Millis
 }
@@ -557,9 +565,7 @@ impl Engine<'_> {
         let cell = q * n + k;
         let now = self.now;
         let abandon_at = match self.m.queues[q].patience_ms {
-            Some(mean) => now.saturating_add(
-                (mean * self.patience.sample(&mut self.rng_patience)).round() as Millis,
-            ),
+            Some(mean) => now + draw_ms(mean * self.patience.sample(&mut self.rng_patience)),
             None => NEVER,
         };
         let id = self.id_slot.len() as u64;
@@ -736,7 +742,7 @@ impl Engine<'_> {
         self.res.disconnects += 1;
         self.logout(a);
         self.agents[a].disconnected = true;
-        let t = self.now + self.reconnect_ms;
+        let t = self.now.saturating_add(self.reconnect_ms);
         self.push(t, Kind::Reconnect(a as u32));
     }
 
@@ -788,7 +794,7 @@ impl Engine<'_> {
                 ag.presence = Presence::NotResponding;
                 if !ag.recovering {
                     ag.recovering = true;
-                    let t = self.now + self.not_responding_ms;
+                    let t = self.now.saturating_add(self.not_responding_ms);
                     self.push(t, Kind::Recover(a as u32));
                 }
             }
@@ -816,11 +822,11 @@ impl Engine<'_> {
         }
         let delay = if self.accept_ms > 0.0 {
             let x: f64 = Exp1.sample(&mut self.rng_agents);
-            (self.accept_ms * x).round() as Millis
+            draw_ms(self.accept_ms * x)
         } else {
             0
         };
-        let due = self.now + delay;
+        let due = self.now.saturating_add(delay);
         self.contacts[s].due = due;
         if delay == 0 {
             self.work.push_back(Act::Accept(id));
@@ -852,14 +858,13 @@ impl Engine<'_> {
         };
         let mean = c.aht_ms * stretch;
         let id = c.id;
-        let duration =
-            ((mean * self.handle.sample(&mut self.rng_service)).round() as Millis).max(1);
+        let duration = draw_ms(mean * self.handle.sample(&mut self.rng_service)).max(1);
         let p = self.o.disconnect_probability;
         let (due, kind) = if p > 0.0 && self.rng_service.random::<f64>() < p {
             let cut = (duration as f64 * self.rng_service.random::<f64>()) as Millis;
-            (self.now + cut, Kind::Disconnect(id))
+            (self.now.saturating_add(cut), Kind::Disconnect(id))
         } else {
-            (self.now + duration, Kind::Finish(id))
+            (self.now.saturating_add(duration), Kind::Finish(id))
         };
         self.contacts[s].due = due;
         self.push(due, kind);
@@ -1087,4 +1092,252 @@ enum Outcome {
     Answered,
     Abandoned,
     Unresolved,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Channel, IntradayProfile, Language, Proficiency, Queue, Skill, SkillLevel, SlaTarget,
+        VolumeProfile,
+    };
+    use crate::routing::PerChannel;
+    use crate::sim::{simulate, ArrivalRate, RosterShift, SimReport};
+    use chrono::{DateTime, Duration, FixedOffset};
+
+    fn t0() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-11T00:00:00+08:00").unwrap()
+    }
+
+    fn catalog(patience: Option<f64>) -> Catalog {
+        Catalog::from_queues(vec![Queue {
+            id: "q".into(),
+            name: String::new(),
+            channel: Channel::Phone,
+            skill: Skill::new("general"),
+            language: Language::new("zh"),
+            sla: SlaTarget::ServiceLevel {
+                fraction: 0.8,
+                answer_seconds: 20.0,
+            },
+            patience_seconds: patience,
+            concurrency: 1,
+            aht_seconds: 60.0,
+            priority: 5,
+            max_occupancy: None,
+            shrinkage: None,
+            volume: VolumeProfile {
+                daily_contacts: 0.0,
+                profile: IntradayProfile::Spread,
+                weekend_factor: 1.0,
+                annual_growth: 0.0,
+            },
+        }])
+    }
+
+    fn policy() -> RoutingPolicy {
+        RoutingPolicy {
+            wrap_up: PerChannel {
+                phone: Some(0.0),
+                ..PerChannel::default()
+            },
+            ..RoutingPolicy::default()
+        }
+    }
+
+    /// `per_interval[k]` expected contacts in the k-th quarter hour from t0.
+    fn rates(per_interval: &[f64]) -> Vec<ArrivalRate> {
+        per_interval
+            .iter()
+            .enumerate()
+            .map(|(k, &c)| ArrivalRate {
+                queue: "q".into(),
+                start: t0() + Duration::minutes(15 * k as i64),
+                minutes: 15,
+                contacts: c,
+                aht_seconds: 60.0,
+            })
+            .collect()
+    }
+
+    fn agent(name: &str, hours: (i64, i64), breaks: &[(i64, i64)]) -> RosterShift {
+        let at = |m: i64| t0() + Duration::minutes(m);
+        RosterShift {
+            agent: name.into(),
+            group: "g".into(),
+            skills: vec![SkillLevel {
+                skill: Skill::new("general"),
+                proficiency: Proficiency::new(4).unwrap(),
+            }],
+            languages: vec![Language::new("zh")],
+            start: at(hours.0 * 60),
+            end: at(hours.1 * 60),
+            breaks: breaks.iter().map(|&(a, b)| (at(a), at(b))).collect(),
+        }
+    }
+
+    fn options() -> SimOptions {
+        SimOptions {
+            replications: 3,
+            threads: 1,
+            handle_cv: 0.0,
+            accept_delay_seconds: 0.0,
+            check_invariants: true,
+            ..SimOptions::default()
+        }
+    }
+
+    fn run(
+        patience: Option<f64>,
+        r: &[ArrivalRate],
+        roster: &[RosterShift],
+        o: &SimOptions,
+    ) -> SimReport {
+        simulate(&catalog(patience), &policy(), r, roster, o).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn event_kinds_round_trip_and_order_deadlines_first() {
+        let kinds = [
+            Kind::Tick,
+            Kind::Finish(7),
+            Kind::Disconnect(1 << 40),
+            Kind::Accept(3),
+            Kind::Abandon(9),
+            Kind::Recover(2),
+            Kind::Reconnect(5),
+            Kind::Roster(11),
+            Kind::Arrival(4),
+        ];
+        for k in kinds {
+            assert_eq!(Kind::decode(k.encode()), k);
+        }
+        let mut heap: BinaryHeap<Ev> = kinds
+            .iter()
+            .rev()
+            .map(|k| Ev {
+                t: 5,
+                data: k.encode(),
+            })
+            .collect();
+        heap.push(Ev {
+            t: 4,
+            data: Kind::Arrival(0).encode(),
+        });
+        assert_eq!(Kind::decode(heap.pop().unwrap().data), Kind::Arrival(0));
+        assert_eq!(Kind::decode(heap.pop().unwrap().data), Kind::Tick);
+        assert_eq!(Kind::decode(heap.pop().unwrap().data), Kind::Finish(7));
+    }
+
+    #[test]
+    fn an_idle_agent_answers_at_once_and_is_busy_for_the_handle_time() {
+        // Two hours of light traffic on one agent: every contact is answered, and the agent is
+        // busy exactly 60 s per contact it answered.
+        let r = run(
+            None,
+            &rates(&[2.0; 8]),
+            &[agent("a", (0, 3), &[])],
+            &options(),
+        );
+        let c = &r.counters;
+        assert_eq!((c.rejected_commands, c.unresolved, c.abandoned), (0, 0, 0));
+        assert_eq!(c.answered, c.contacts);
+        let occupancy = r.overall.occupancy.unwrap().mean;
+        let expected = c.answered as f64 * 60.0 / (3.0 * 2.0 * 3600.0);
+        assert!(
+            (occupancy - expected).abs() < 0.02,
+            "{occupancy} vs {expected}"
+        );
+    }
+
+    #[test]
+    fn a_break_holds_every_offer_until_it_ends() {
+        // Contacts arrive in the first hour; the only agent is on break for the first two.
+        let r = run(
+            None,
+            &rates(&[4.0, 4.0, 4.0, 4.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]),
+            &[agent("a", (0, 8), &[(0, 120)])],
+            &options(),
+        );
+        assert!(r.counters.contacts > 0);
+        assert_eq!(r.counters.answered, r.counters.contacts);
+        let asa = r.overall.asa_seconds.unwrap();
+        assert!(asa.mean >= 3600.0, "{asa:?}");
+        assert_eq!(r.overall.service_level.unwrap().mean, 0.0);
+        // Waiting contacts pile up while the agent is away.
+        assert!(r.overall.max_queue_length.unwrap().mean >= 5.0);
+    }
+
+    #[test]
+    fn absent_agents_leave_customers_to_abandon() {
+        let o = SimOptions {
+            absence_probability: 1.0,
+            ..options()
+        };
+        let r = run(
+            Some(60.0),
+            &rates(&[5.0; 4]),
+            &[agent("a", (0, 2), &[]), agent("b", (0, 2), &[])],
+            &o,
+        );
+        let c = &r.counters;
+        assert_eq!(c.absences, 2 * 3);
+        assert_eq!((c.answered, c.abandoned), (0, c.contacts));
+        assert_eq!(r.overall.abandon_rate.unwrap().mean, 1.0);
+        assert!(r.overall.occupancy.is_none(), "nobody was staffed");
+    }
+
+    #[test]
+    fn ignored_offers_time_out_and_the_agent_comes_back() {
+        let o = SimOptions {
+            no_response_probability: 1.0,
+            not_responding_seconds: 10.0,
+            ..options()
+        };
+        let r = run(
+            Some(120.0),
+            &rates(&[5.0; 4]),
+            &[agent("a", (0, 2), &[])],
+            &o,
+        );
+        let c = &r.counters;
+        assert_eq!(c.rejected_commands, 0);
+        assert_eq!((c.answered, c.abandoned), (0, c.contacts));
+    }
+
+    #[test]
+    fn agents_finish_their_contact_after_the_shift_and_queues_left_behind_stay_open() {
+        // Long calls, short shift, no patience: the agent takes a call before the end of its
+        // shift, finishes it after, and nobody serves what is left.
+        let mut r = rates(&[20.0; 4]);
+        for x in &mut r {
+            x.aht_seconds = 600.0;
+        }
+        let rep = run(None, &r, &[agent("a", (0, 1), &[])], &options());
+        let c = &rep.counters;
+        assert_eq!(c.rejected_commands, 0);
+        assert!(c.answered >= 3 * 6, "{c:?}");
+        assert!(c.unresolved > 0);
+        assert_eq!(c.contacts, c.answered + c.unresolved);
+        assert_eq!(c.unfinished_after_answer, 0);
+    }
+
+    #[test]
+    fn disconnects_requeue_the_contact_for_another_agent() {
+        let o = SimOptions {
+            disconnect_probability: 0.5,
+            reconnect_seconds: 5.0,
+            ..options()
+        };
+        let r = run(
+            Some(600.0),
+            &rates(&[10.0; 8]),
+            &[agent("a", (0, 3), &[]), agent("b", (0, 3), &[])],
+            &o,
+        );
+        let c = &r.counters;
+        assert!(c.disconnects > 0);
+        assert_eq!(c.rejected_commands, 0);
+        assert_eq!(c.contacts, c.answered + c.abandoned + c.unresolved);
+    }
 }

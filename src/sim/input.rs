@@ -285,13 +285,16 @@ pub(super) struct QueueInfo {
     pub patience_ms: Option<f64>,
 }
 
-/// Roster actions, in the order they apply when they fall on the same millisecond.
+/// Roster actions, in the order they apply within a shift when they fall on the same
+/// millisecond: the shift starts before a break that starts with it, a break ends before the
+/// next one starts and before the shift ends. (Shifts of an agent never overlap, and each
+/// shift's actions come after the previous shift's.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Action {
-    ShiftEnd,
+    ShiftStart,
     BreakEnd,
     BreakStart,
-    ShiftStart,
+    ShiftEnd,
 }
 
 /// A distinct (skills, languages) combination; agents log in with their profile's command.

@@ -62,7 +62,8 @@
 //! - occupancy = share of capacity in use (an agent's used units / its units, integrated over
 //!   time; offered, accepted and wrap-up contacts hold units) over the staffed time (logged in
 //!   and not on break, or on break but still finishing a contact). Per queue it is taken over
-//!   the agents holding the queue's skill and language (at any level);
+//!   the agents who hold the queue's skill (at any level) and language and may take its
+//!   channel, whatever they were busy with;
 //! - longest wait = the largest wait among the interval's arrivals; maximum queue length = the
 //!   most contacts of the queue waiting (queued, not offered) at once during the interval.
 //!
