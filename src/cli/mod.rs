@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 pub mod forecast;
 pub mod history;
+pub mod loadgen;
 pub mod plan;
 pub mod schedule;
 pub mod serve;
@@ -57,6 +58,8 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Run the routing daemon.
     Serve(serve::ServeArgs),
+    /// Drive a running daemon with a Double-11 surge and report throughput and latency.
+    Loadgen(loadgen::LoadgenArgs),
 }
 
 /// Options every command can see.
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(a) => simulate::run(a, global),
         Command::Plan(a) => plan::run(a, global),
         Command::Serve(a) => serve::run(a, global),
+        Command::Loadgen(a) => loadgen::run(a, global),
     }
 }
 
@@ -99,4 +103,35 @@ pub fn load_scenario(path: &std::path::Path) -> anyhow::Result<crate::scenario::
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
+}
+
+/// The history file to use: the one given, else the scenario's, generated on first use (the
+/// bundled scenario ships no private data).
+pub fn scenario_history(
+    scenario: &crate::scenario::Scenario,
+    explicit: Option<std::path::PathBuf>,
+) -> anyhow::Result<std::path::PathBuf> {
+    use anyhow::Context;
+    use std::io::Write;
+    if let Some(p) = explicit {
+        return Ok(p);
+    }
+    let p = scenario.history_path();
+    if !p.exists() {
+        let rows =
+            crate::history::generate(scenario, scenario.history.weeks, scenario.history.seed);
+        let f =
+            std::fs::File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        crate::history::write(&rows, &mut w)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+        w.flush()?;
+        eprintln!(
+            "generated {} weeks of history (seed {}) into {}",
+            scenario.history.weeks,
+            scenario.history.seed,
+            p.display()
+        );
+    }
+    Ok(p)
 }

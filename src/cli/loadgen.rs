@@ -1,0 +1,604 @@
+//! `peakcrew loadgen`: drives a running daemon like a Double-11 surge and measures it.
+//!
+//! Agents of the scenario's groups (in proportion to their headcount) log in; contacts then
+//! arrive as a Poisson stream over the scenario's queues (in proportion to their daily volume),
+//! ramping from a quarter of `--rate` to the full rate over `--ramp` seconds and holding it
+//! for the rest of `--duration`. Each contact is one task: create it, learn its assignment
+//! (from the create answer, or from the `offered` event stream when it had to wait), accept,
+//! hold it `--handle-ms`, complete. So every contact costs three API calls, and agents free up
+//! as in a real center with the time compressed.
+//!
+//! Reported: contacts created and assigned per second over the steady part, and percentiles of
+//! create-to-assignment latency, measured from the moment the contact was *scheduled* to
+//! arrive (so a generator that falls behind shows up as latency rather than hiding it).
+//!
+//! The target must be a loopback address: this is a load test of a daemon on this machine.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp};
+use serde::Serialize;
+use tokio::sync::{oneshot, Semaphore};
+
+use super::Global;
+use crate::serve::client::Client;
+
+#[derive(Debug, Args)]
+pub struct LoadgenArgs {
+    /// The daemon, e.g. http://127.0.0.1:7878 (loopback only).
+    #[arg(long)]
+    pub target: String,
+    /// Contacts per second at the peak.
+    #[arg(long, default_value_t = 1000.0)]
+    pub rate: f64,
+    /// Seconds of load, ramp included.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds over which the rate ramps from a quarter to the full rate (default: a tenth of
+    /// the duration). Only contacts scheduled after the ramp are measured.
+    #[arg(long)]
+    pub ramp: Option<f64>,
+    /// An admin token (default: the PEAKCREW_TOKEN environment variable).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// The scenario whose queues and agent groups shape the load (the daemon's own).
+    #[arg(long, default_value = "scenarios/double11.toml")]
+    pub scenario: PathBuf,
+    /// Agents to log in.
+    #[arg(long, default_value_t = 1500)]
+    pub agents: u32,
+    /// Milliseconds an agent holds a contact between accepting and completing it.
+    #[arg(long, default_value_t = 100)]
+    pub handle_ms: u64,
+    /// Connections to the daemon for creates, and as many again for agents' actions.
+    #[arg(long, default_value_t = 256)]
+    pub connections: usize,
+    /// Prefix of contact and agent ids (default: from the clock, so runs never collide).
+    #[arg(long)]
+    pub prefix: Option<String>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub target: String,
+    pub rate: f64,
+    pub duration_s: f64,
+    pub ramp_s: f64,
+    pub agents: u32,
+    pub handle_ms: u64,
+    pub connections: usize,
+    pub created: u64,
+    pub assigned: u64,
+    pub completed: u64,
+    /// Contacts created and assigned per second, over the steady part.
+    pub steady_contacts_per_s: f64,
+    pub steady_window_s: f64,
+    /// API calls answered per second over the whole run.
+    pub requests_per_s: f64,
+    pub latency_ms: Percentiles,
+    /// Contacts measured (scheduled after the ramp and assigned).
+    pub measured: usize,
+    /// Measured contacts assigned in the create answer itself.
+    pub assigned_at_create_share: f64,
+    pub errors: HashMap<String, u64>,
+    /// Contacts still unassigned when the run ended.
+    pub unassigned: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+/// A fixed set of connections, lent one request at a time.
+struct Pool {
+    free: Mutex<Vec<Client>>,
+    permits: Semaphore,
+    addr: SocketAddr,
+    token: String,
+}
+
+impl Pool {
+    async fn call(
+        &self,
+        post: bool,
+        path: &str,
+        body: String,
+    ) -> Result<crate::serve::client::Answer, String> {
+        let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
+        let idle = self.free.lock().map_err(|e| e.to_string())?.pop();
+        let mut client = match idle {
+            Some(c) if c.is_open() => c,
+            _ => Client::connect(self.addr, Some(&self.token))
+                .await
+                .map_err(|e| e.to_string())?,
+        };
+        let r = if post {
+            client.post(path, body).await
+        } else {
+            client.get(path).await
+        };
+        match r {
+            Ok(a) => {
+                self.free.lock().map_err(|e| e.to_string())?.push(client);
+                Ok(a)
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    created: AtomicU64,
+    assigned: AtomicU64,
+    completed: AtomicU64,
+    requests: AtomicU64,
+    unassigned: AtomicU64,
+    errors: Mutex<HashMap<String, u64>>,
+    /// (scheduled offset µs, latency µs, assigned at create)
+    samples: Mutex<Vec<(u64, u64, bool)>>,
+}
+
+impl Tally {
+    fn error(&self, what: String) {
+        if let Ok(mut e) = self.errors.lock() {
+            *e.entry(what).or_default() += 1;
+        }
+    }
+}
+
+/// The parts of answers and events the generator reads (the rest is skipped unparsed).
+#[derive(serde::Deserialize)]
+struct Offer<'a> {
+    #[serde(borrow)]
+    contact: Option<&'a str>,
+    #[serde(borrow)]
+    agent: Option<&'a str>,
+}
+
+#[derive(serde::Deserialize)]
+struct Created<'a> {
+    #[serde(borrow)]
+    contact: CreatedContact<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct CreatedContact<'a> {
+    state: &'a str,
+    #[serde(borrow)]
+    agent: Option<&'a str>,
+}
+
+type Waiters = Arc<Mutex<HashMap<Arc<str>, oneshot::Sender<String>>>>;
+
+pub fn run(args: LoadgenArgs, global: Global) -> anyhow::Result<ExitCode> {
+    let addr = target_addr(&args.target)?;
+    if !(args.rate.is_finite() && args.rate > 0.0) {
+        bail!("--rate: expected a positive rate, found {}", args.rate);
+    }
+    if !(args.duration.is_finite() && args.duration > 0.0 && args.duration <= 3600.0) {
+        bail!(
+            "--duration: expected 0 to 3600 seconds, found {}",
+            args.duration
+        );
+    }
+    if args.connections == 0 || args.agents == 0 {
+        bail!("--connections and --agents must be at least 1");
+    }
+    let ramp = args.ramp.unwrap_or(args.duration / 10.0);
+    let token = match args
+        .token
+        .clone()
+        .or_else(|| std::env::var("PEAKCREW_TOKEN").ok())
+    {
+        Some(t) => t,
+        None => bail!("--token: give an admin token, or set PEAKCREW_TOKEN"),
+    };
+    if !(0.0..args.duration).contains(&ramp) {
+        bail!("--ramp: expected 0 to the duration, found {ramp}");
+    }
+    let scenario = super::load_scenario(&args.scenario)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = runtime.block_on(drive(args, token, addr, ramp, scenario))?;
+    if global.json {
+        super::print_json(&report)?;
+    } else {
+        print_report(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn target_addr(target: &str) -> anyhow::Result<SocketAddr> {
+    let hostport = target
+        .strip_prefix("http://")
+        .unwrap_or(target)
+        .trim_end_matches('/');
+    let hostport = hostport.replace("localhost", "127.0.0.1");
+    let addr: SocketAddr = hostport
+        .parse()
+        .with_context(|| format!("--target: expected http://127.0.0.1:PORT, found `{target}`"))?;
+    if !addr.ip().is_loopback() {
+        bail!("--target: {addr} is not a loopback address; the load generator only drives a daemon on this machine");
+    }
+    Ok(addr)
+}
+
+async fn drive(
+    args: LoadgenArgs,
+    token: String,
+    addr: SocketAddr,
+    ramp: f64,
+    scenario: crate::scenario::Scenario,
+) -> anyhow::Result<Report> {
+    let prefix = args.prefix.clone().unwrap_or_else(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        format!("lg{t}-")
+    });
+    let new_pool = || {
+        Arc::new(Pool {
+            free: Mutex::new(Vec::new()),
+            permits: Semaphore::new(args.connections),
+            addr,
+            token: token.clone(),
+        })
+    };
+    // Creates and agents' actions use separate connections, so a surge of arrivals cannot
+    // crowd out the completions that free agents (as separate systems would not).
+    let pool = new_pool();
+    let agent_pool = new_pool();
+    let tally = Arc::new(Tally::default());
+    let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
+
+    // Offers of contacts that had to wait arrive on the event stream.
+    let stream = Client::connect(addr, Some(&token)).await?;
+    let mut events = match stream.stream("/v1/events?types=offered").await? {
+        Ok(s) => s,
+        Err(a) => bail!(
+            "the event stream was refused: {} {}",
+            a.status,
+            String::from_utf8_lossy(&a.body)
+        ),
+    };
+    let stream_waiters = waiters.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(e)) = events.next().await {
+            let Ok(Offer {
+                contact: Some(contact),
+                agent: Some(agent),
+            }) = serde_json::from_str::<Offer>(&e.data)
+            else {
+                continue;
+            };
+            let waiter = stream_waiters
+                .lock()
+                .ok()
+                .and_then(|mut w| w.remove(contact));
+            if let Some(tx) = waiter {
+                let _ = tx.send(agent.to_string());
+            }
+        }
+    });
+
+    // Agents, by group headcount.
+    let groups = &scenario.groups;
+    let total_heads: f64 = groups
+        .iter()
+        .map(|g| g.headcount as f64)
+        .sum::<f64>()
+        .max(1.0);
+    let mut logins = Vec::new();
+    let mut n = 0;
+    for (gi, g) in groups.iter().enumerate() {
+        let share = if gi + 1 == groups.len() {
+            args.agents.saturating_sub(n)
+        } else {
+            ((g.headcount as f64 / total_heads) * args.agents as f64).round() as u32
+        };
+        for _ in 0..share.min(args.agents - n) {
+            let body =
+                serde_json::json!({"skills": g.skills, "languages": g.languages}).to_string();
+            logins.push((format!("{prefix}a{n}"), body));
+            n += 1;
+        }
+    }
+    let mut handles = Vec::new();
+    for chunk in logins.chunks(logins.len().div_ceil(args.connections).max(1)) {
+        let chunk = chunk.to_vec();
+        let pool = pool.clone();
+        handles.push(tokio::spawn(async move {
+            for (id, body) in chunk {
+                let a = pool
+                    .call(true, &format!("/v1/agents/{id}/login"), body)
+                    .await?;
+                if a.status != 200 {
+                    return Err(format!(
+                        "login of {id}: {} {}",
+                        a.status,
+                        String::from_utf8_lossy(&a.body)
+                    ));
+                }
+            }
+            Ok(())
+        }));
+    }
+    for h in handles {
+        h.await?.map_err(|e| anyhow::anyhow!(e))?;
+    }
+
+    // The queue mix.
+    let weights: Vec<f64> = scenario
+        .queues
+        .iter()
+        .map(|q| q.volume.daily_contacts.max(0.0))
+        .collect();
+    let total_weight: f64 = weights.iter().sum::<f64>().max(1e-9);
+    let queues: Vec<Arc<str>> = scenario
+        .queues
+        .iter()
+        .map(|q| Arc::from(q.id.as_str()))
+        .collect();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let unit = Exp::new(1.0).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let start = Instant::now();
+    let end = Duration::from_secs_f64(args.duration);
+    let handle = Duration::from_millis(args.handle_ms);
+    let mut t = 0.0f64;
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut i: u64 = 0;
+    loop {
+        let rate = if t < ramp {
+            args.rate * (0.25 + 0.75 * t / ramp)
+        } else {
+            args.rate
+        };
+        t += unit.sample(&mut rng) / rate;
+        if t >= args.duration {
+            break;
+        }
+        let scheduled = Duration::from_secs_f64(t);
+        let elapsed = start.elapsed();
+        if scheduled > elapsed {
+            tokio::time::sleep(scheduled - elapsed).await;
+        }
+        let mut pick = rng.random::<f64>() * total_weight;
+        let mut q = 0;
+        while q + 1 < weights.len() && pick >= weights[q] {
+            pick -= weights[q];
+            q += 1;
+        }
+        let id: Arc<str> = format!("{prefix}c{i}").into();
+        i += 1;
+        // Ids and queue names are plain URL-safe words: no JSON escaping is needed.
+        let body = format!(
+            r#"{{"id":"{id}","queue":"{}","customer_id":"{prefix}u{i}"}}"#,
+            queues[q]
+        );
+        let measured = t >= ramp;
+        let (pools, tally, waiters) = (
+            (pool.clone(), agent_pool.clone()),
+            tally.clone(),
+            waiters.clone(),
+        );
+        tasks.spawn(async move {
+            contact(
+                pools,
+                tally,
+                waiters,
+                id,
+                body,
+                start + scheduled,
+                start,
+                measured,
+                handle,
+                start + end + Duration::from_secs(10),
+            )
+            .await;
+        });
+        // Reap finished tasks now and then so the set stays small.
+        while tasks.try_join_next().is_some() {}
+    }
+    let drain_until = Instant::now() + Duration::from_secs(12);
+    while !tasks.is_empty() && Instant::now() < drain_until {
+        let _ = tokio::time::timeout(Duration::from_millis(200), tasks.join_next()).await;
+    }
+    tasks.abort_all();
+    let wall = start.elapsed().as_secs_f64();
+
+    let mut samples = tally.samples.lock().map(|s| s.clone()).unwrap_or_default();
+    let window = (args.duration - ramp).max(1e-9);
+    let steady = samples.len() as f64 / window;
+    let at_create = samples.iter().filter(|s| s.2).count();
+    samples.sort_unstable_by_key(|s| s.1);
+    let pct = |p: f64| -> f64 {
+        if samples.is_empty() {
+            return f64::NAN;
+        }
+        let k = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1;
+        samples[k].1 as f64 / 1000.0
+    };
+    Ok(Report {
+        target: args.target.clone(),
+        rate: args.rate,
+        duration_s: args.duration,
+        ramp_s: ramp,
+        agents: args.agents,
+        handle_ms: args.handle_ms,
+        connections: args.connections,
+        created: tally.created.load(Relaxed),
+        assigned: tally.assigned.load(Relaxed),
+        completed: tally.completed.load(Relaxed),
+        steady_contacts_per_s: steady,
+        steady_window_s: window,
+        requests_per_s: tally.requests.load(Relaxed) as f64 / wall,
+        latency_ms: Percentiles {
+            p50: pct(0.5),
+            p90: pct(0.9),
+            p99: pct(0.99),
+            p999: pct(0.999),
+            max: pct(1.0),
+        },
+        measured: samples.len(),
+        assigned_at_create_share: at_create as f64 / samples.len().max(1) as f64,
+        errors: tally.errors.lock().map(|e| e.clone()).unwrap_or_default(),
+        unassigned: tally
+            .created
+            .load(Relaxed)
+            .saturating_sub(tally.assigned.load(Relaxed)),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn contact(
+    (pool, agent_pool): (Arc<Pool>, Arc<Pool>),
+    tally: Arc<Tally>,
+    waiters: Waiters,
+    id: Arc<str>,
+    body: String,
+    scheduled: Instant,
+    start: Instant,
+    measured: bool,
+    handle: Duration,
+    give_up: Instant,
+) {
+    let (tx, rx) = oneshot::channel();
+    if let Ok(mut w) = waiters.lock() {
+        w.insert(id.clone(), tx);
+    }
+    let created = pool.call(true, "/v1/contacts", body).await;
+    tally.requests.fetch_add(1, Relaxed);
+    let answer = match created {
+        Ok(a) if a.status == 201 => a,
+        Ok(a) => {
+            tally.error(format!("create {}", a.status));
+            waiters.lock().ok().map(|mut w| w.remove(&id));
+            return;
+        }
+        Err(e) => {
+            tally.error(format!("create: {e}"));
+            waiters.lock().ok().map(|mut w| w.remove(&id));
+            return;
+        }
+    };
+    tally.created.fetch_add(1, Relaxed);
+    let created: Created = match serde_json::from_slice(&answer.body) {
+        Ok(c) => c,
+        Err(e) => {
+            tally.error(format!("create answer: {e}"));
+            return;
+        }
+    };
+    let offered_now = created.contact.state == "offered";
+    let agent = if offered_now {
+        waiters.lock().ok().map(|mut w| w.remove(&id));
+        created.contact.agent.unwrap_or_default().to_string()
+    } else {
+        match tokio::time::timeout_at(give_up.into(), rx).await {
+            Ok(Ok(agent)) => agent,
+            _ => {
+                tally.unassigned.fetch_add(1, Relaxed);
+                waiters.lock().ok().map(|mut w| w.remove(&id));
+                return;
+            }
+        }
+    };
+    let now = Instant::now();
+    tally.assigned.fetch_add(1, Relaxed);
+    if measured {
+        let latency = now.saturating_duration_since(scheduled).as_micros() as u64;
+        let offset = scheduled.saturating_duration_since(start).as_micros() as u64;
+        if let Ok(mut s) = tally.samples.lock() {
+            s.push((offset, latency, offered_now));
+        }
+    }
+    let agent_body = format!("{{\"agent\":\"{agent}\"}}");
+    for (step, verb) in ["accept", "complete"].into_iter().enumerate() {
+        if step == 1 {
+            tokio::time::sleep(handle).await;
+        }
+        let r = agent_pool
+            .call(
+                true,
+                &format!("/v1/contacts/{id}/{verb}"),
+                agent_body.clone(),
+            )
+            .await;
+        tally.requests.fetch_add(1, Relaxed);
+        match r {
+            Ok(a) if a.status == 200 => {}
+            Ok(a) => {
+                tally.error(format!("{verb} {}", a.status));
+                return;
+            }
+            Err(e) => {
+                tally.error(format!("{verb}: {e}"));
+                return;
+            }
+        }
+    }
+    tally.completed.fetch_add(1, Relaxed);
+}
+
+fn print_report(r: &Report) {
+    println!(
+        "load: {} contacts/s peak for {} s (ramp {} s), {} agents, handle {} ms, {} connections",
+        r.rate, r.duration_s, r.ramp_s, r.agents, r.handle_ms, r.connections
+    );
+    println!(
+        "contacts: {} created, {} assigned, {} completed, {} unassigned at the end",
+        r.created, r.assigned, r.completed, r.unassigned
+    );
+    println!(
+        "sustained: {:.0} contacts/s created and assigned over the steady {:.1} s; {:.0} API calls/s",
+        r.steady_contacts_per_s, r.steady_window_s, r.requests_per_s
+    );
+    let l = &r.latency_ms;
+    println!(
+        "create-to-assignment (ms, from scheduled arrival, {} contacts): p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
+        r.measured, l.p50, l.p90, l.p99, l.p999, l.max
+    );
+    println!(
+        "assigned in the create answer: {:.1}%",
+        100.0 * r.assigned_at_create_share
+    );
+    if !r.errors.is_empty() {
+        let mut e: Vec<_> = r.errors.iter().collect();
+        e.sort();
+        println!("errors: {e:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_targets() {
+        assert!(target_addr("http://127.0.0.1:7878").is_ok());
+        assert!(target_addr("localhost:7878/").is_ok());
+        assert!(target_addr("http://10.0.0.1:7878").is_err());
+        assert!(target_addr("http://example.com").is_err());
+    }
+}

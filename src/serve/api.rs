@@ -1,0 +1,762 @@
+//! The HTTP JSON API under `/v1`: routes, request parsing, permissions and responses.
+//!
+//! Handlers do the per-request work that can run in parallel — authentication, rate limiting,
+//! reading a bounded body, parsing JSON with the path of any bad field, permission checks by
+//! role — and then hand one [`Request`] to the engine through the bounded intake channel. A
+//! full intake is answered with 429 at once rather than queued without bound. The engine's
+//! answer comes back only after the batch it belongs to is durable.
+//!
+//! [`ROUTES`] is the one list of what the daemon serves; the router is built from it and the
+//! tests hold `openapi.json` to it.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, MatchedPath, Path, Query as UrlQuery, State};
+use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use futures_util::stream::{self, Stream};
+use http_body_util::BodyExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, oneshot};
+
+use crate::routing::Availability;
+
+use super::auth::{Auth, Caller, Permission};
+use super::engine::{Actor, Answer, Login, NewContact, Op, OutEvent, Query, Reply, Request};
+use super::error::ApiError;
+use super::events::Fanout;
+use super::metrics::Metrics;
+use super::shutdown::Shutdown;
+
+/// Every route the daemon serves: method and path, in the OpenAPI document's syntax.
+pub const ROUTES: [(&str, &str); 15] = [
+    ("POST", "/v1/contacts"),
+    ("GET", "/v1/contacts/{id}"),
+    ("POST", "/v1/contacts/{id}/accept"),
+    ("POST", "/v1/contacts/{id}/complete"),
+    ("POST", "/v1/contacts/{id}/transfer"),
+    ("POST", "/v1/contacts/{id}/abandon"),
+    ("POST", "/v1/agents/{id}/login"),
+    ("POST", "/v1/agents/{id}/logout"),
+    ("POST", "/v1/agents/{id}/state"),
+    ("GET", "/v1/agents/{id}/assignments"),
+    ("GET", "/v1/stats"),
+    ("GET", "/v1/events"),
+    ("GET", "/metrics"),
+    ("GET", "/healthz"),
+    ("GET", "/openapi.json"),
+];
+
+/// What every handler shares.
+pub struct Shared {
+    pub intake: SyncSender<Request>,
+    pub auth: Auth,
+    pub fanout: Arc<Fanout>,
+    pub metrics: Arc<Metrics>,
+    pub max_body_bytes: usize,
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+type St = State<Arc<Shared>>;
+
+impl Shared {
+    async fn call(&self, make: impl FnOnce(oneshot::Sender<Answer>) -> Request) -> Answer {
+        let (tx, rx) = oneshot::channel();
+        match self.intake.try_send(make(tx)) {
+            Ok(()) => self.metrics.intake_depth_add(1),
+            Err(TrySendError::Full(_)) => {
+                self.metrics.intake_full.fetch_add(1, Relaxed);
+                return Err(ApiError::new(
+                    429,
+                    "intake-full",
+                    "the router's intake queue is full; retry shortly",
+                ));
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                return Err(ApiError::unavailable("the daemon is shutting down"))
+            }
+        }
+        rx.await
+            .unwrap_or_else(|_| Err(ApiError::unavailable("the daemon stopped before answering")))
+    }
+
+    async fn op(&self, op: Op, actor: Actor) -> Answer {
+        self.call(|reply| Request::Op { op, actor, reply }).await
+    }
+
+    async fn query(&self, query: Query, actor: Actor) -> Answer {
+        self.call(|reply| Request::Query {
+            query,
+            actor,
+            reply,
+        })
+        .await
+    }
+}
+
+impl FromRequestParts<Arc<Shared>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &Arc<Shared>) -> Result<Caller, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|h| h.as_bytes());
+        let caller = s.auth.authenticate(header);
+        if let Err(e) = &caller {
+            if e.status == 429 {
+                s.metrics.rate_limited.fetch_add(1, Relaxed);
+            }
+        }
+        caller
+    }
+}
+
+/// Builds the router over `shared`.
+pub fn router(shared: Arc<Shared>) -> axum::Router {
+    let handlers: [MethodRouter<Arc<Shared>>; 15] = [
+        post(create_contact),
+        get(get_contact),
+        post(accept),
+        post(complete),
+        post(transfer),
+        post(abandon),
+        post(login),
+        post(logout),
+        post(set_state),
+        get(assignments),
+        get(stats),
+        get(events),
+        get(metrics),
+        get(healthz),
+        get(openapi),
+    ];
+    let mut app = axum::Router::new();
+    for ((_, path), handler) in ROUTES.iter().zip(handlers) {
+        app = app.route(path, handler);
+    }
+    app.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(shared.clone(), count))
+        .with_state(shared)
+}
+
+/// Counts every answer by route and status.
+async fn count(State(s): St, req: axum::extract::Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|m| ROUTES.iter().position(|(_, p)| *p == m.as_str()));
+    let response = next.run(req).await;
+    if let Some(route) = route {
+        s.metrics.count_request(route, response.status().as_u16());
+    }
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(404, "no-route", "no such route; see /openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        405,
+        "method-not-allowed",
+        "this route does not take that method",
+    )
+}
+
+/// Reads a JSON body of at most the configured size; an empty body is `T::default()` when
+/// `empty` is given.
+async fn read_json<T: DeserializeOwned>(
+    s: &Shared,
+    body: Body,
+    empty: Option<T>,
+) -> Result<T, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            413,
+            "body-too-large",
+            format!(
+                "the request body is over the limit of {} bytes",
+                s.max_body_bytes
+            ),
+        )
+    };
+    let bytes = http_body_util::Limited::new(body, s.max_body_bytes)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                too_large()
+            } else {
+                ApiError::new(
+                    400,
+                    "bad-body",
+                    format!("the request body could not be read: {e}"),
+                )
+            }
+        })?
+        .to_bytes();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        if let Some(v) = empty {
+            return Ok(v);
+        }
+    }
+    parse_json(&bytes)
+}
+
+/// Parses JSON, naming the offending field on failure.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let inner = e.inner();
+        let message = inner.to_string();
+        if matches!(
+            inner.classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        ) {
+            return ApiError::new(
+                400,
+                "malformed-json",
+                format!("the body is not valid JSON: {message}"),
+            );
+        }
+        let mut path = e.path().to_string();
+        if path == "." {
+            path.clear();
+        }
+        // Missing and unknown fields are reported by the parent; name the field itself.
+        for prefix in ["missing field `", "unknown field `"] {
+            if let Some(rest) = message.strip_prefix(prefix) {
+                if let Some(name) = rest.split('`').next() {
+                    let named = path.rsplit(['.', '[']).next() == Some(name);
+                    path = if named {
+                        path
+                    } else if path.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                }
+            }
+        }
+        let field = if path.is_empty() { None } else { Some(path) };
+        ApiError {
+            status: 400,
+            code: "invalid-field",
+            field,
+            message,
+        }
+    })
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => {
+            let mut r = (status, body).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        Err(e) => ApiError::new(
+            500,
+            "internal",
+            format!("the answer could not be encoded: {e}"),
+        )
+        .into_response(),
+    }
+}
+
+fn answer(a: Answer) -> Response {
+    match a {
+        Ok(Reply::Contact { contact, created }) => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                contact: &'a super::engine::ContactOut,
+            }
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            json(status, &Out { contact: &contact })
+        }
+        Ok(Reply::Agent(agent)) => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                agent: &'a super::engine::AgentOut,
+            }
+            json(StatusCode::OK, &Out { agent: &agent })
+        }
+        Ok(Reply::Stats(stats)) => json(StatusCode::OK, &stats),
+        Ok(Reply::Health(h)) => json(StatusCode::OK, &h),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn create_contact(State(s): St, caller: Caller, body: Body) -> Response {
+    let run = async {
+        caller.check(Permission::Contacts, None)?;
+        let contact: NewContact = read_json(&s, body, None).await?;
+        s.op(Op::Create(contact), caller.actor()).await
+    };
+    answer(run.await)
+}
+
+async fn get_contact(State(s): St, caller: Caller, Path(id): Path<String>) -> Response {
+    let run = async {
+        caller.check(Permission::ContactAccess, None)?;
+        s.query(Query::Contact { id }, caller.actor()).await
+    };
+    answer(run.await)
+}
+
+/// The body of accept and complete: which agent; an agent token may leave it out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgentBody {
+    #[serde(default)]
+    agent: Option<String>,
+}
+
+async fn agent_action(s: &Shared, caller: &Caller, id: String, body: Body, accept: bool) -> Answer {
+    let b: AgentBody = read_json(s, body, Some(AgentBody::default())).await?;
+    let agent = match (b.agent, &caller.agent) {
+        (Some(a), _) => a,
+        (None, Some(me)) => me.to_string(),
+        (None, None) => {
+            return Err(
+                ApiError::new(400, "invalid-field", "expected `agent`: the agent who acts")
+                    .field("agent"),
+            )
+        }
+    };
+    caller.check(Permission::AgentSelf, Some(&agent))?;
+    let op = if accept {
+        Op::Accept { contact: id, agent }
+    } else {
+        Op::Complete { contact: id, agent }
+    };
+    s.op(op, caller.actor()).await
+}
+
+async fn accept(State(s): St, caller: Caller, Path(id): Path<String>, body: Body) -> Response {
+    answer(agent_action(&s, &caller, id, body, true).await)
+}
+
+async fn complete(State(s): St, caller: Caller, Path(id): Path<String>, body: Body) -> Response {
+    answer(agent_action(&s, &caller, id, body, false).await)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferBody {
+    queue: String,
+}
+
+async fn transfer(State(s): St, caller: Caller, Path(id): Path<String>, body: Body) -> Response {
+    let run = async {
+        caller.check(Permission::ContactAccess, None)?;
+        let b: TransferBody = read_json(&s, body, None).await?;
+        s.op(
+            Op::Transfer {
+                contact: id,
+                queue: b.queue,
+            },
+            caller.actor(),
+        )
+        .await
+    };
+    answer(run.await)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+async fn abandon(State(s): St, caller: Caller, Path(id): Path<String>, body: Body) -> Response {
+    let run = async {
+        caller.check(Permission::Contacts, None)?;
+        let Empty {} = read_json(&s, body, Some(Empty {})).await?;
+        s.op(Op::Abandon { contact: id }, caller.actor()).await
+    };
+    answer(run.await)
+}
+
+async fn login(State(s): St, caller: Caller, Path(id): Path<String>, body: Body) -> Response {
+    let run = async {
+        caller.check(Permission::AgentSelf, Some(&id))?;
+        let mut l: Login = read_json(&s, body, None).await?;
+        if !l.agent.is_empty() && l.agent != id {
+            return Err(ApiError::new(
+                400,
+                "invalid-field",
+                format!(
+                    "the body names agent `{}` but the path names `{id}`",
+                    l.agent
+                ),
+            )
+            .field("agent"));
+        }
+        l.agent = id;
+        s.op(Op::Login(l), caller.actor()).await
+    };
+    answer(run.await)
+}
+
+async fn logout(State(s): St, caller: Caller, Path(id): Path<String>, body: Body) -> Response {
+    let run = async {
+        caller.check(Permission::AgentSelf, Some(&id))?;
+        let Empty {} = read_json(&s, body, Some(Empty {})).await?;
+        s.op(Op::Logout { agent: id }, caller.actor()).await
+    };
+    answer(run.await)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateBody {
+    state: Availability,
+}
+
+async fn set_state(State(s): St, caller: Caller, Path(id): Path<String>, body: Body) -> Response {
+    let run = async {
+        caller.check(Permission::AgentSelf, Some(&id))?;
+        let b: StateBody = read_json(&s, body, None).await?;
+        s.op(
+            Op::State {
+                agent: id,
+                state: b.state,
+            },
+            caller.actor(),
+        )
+        .await
+    };
+    answer(run.await)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsParams {
+    #[serde(default)]
+    digest: bool,
+}
+
+async fn stats(
+    State(s): St,
+    caller: Caller,
+    params: Result<UrlQuery<StatsParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let run = async {
+        caller.check(Permission::Any, None)?;
+        let UrlQuery(p) = params.map_err(|e| ApiError::new(400, "invalid-query", e.body_text()))?;
+        if p.digest {
+            caller.check(Permission::Observe, None)?;
+        }
+        s.query(Query::Stats { digest: p.digest }, caller.actor())
+            .await
+    };
+    answer(run.await)
+}
+
+async fn healthz(State(s): St) -> Response {
+    answer(s.query(Query::Health, Actor::Admin).await)
+}
+
+async fn metrics(State(s): St, caller: Caller) -> Response {
+    let run = async {
+        caller.check(Permission::Observe, None)?;
+        s.query(Query::Stats { digest: false }, caller.actor())
+            .await
+    };
+    match run.await {
+        Ok(Reply::Stats(stats)) => {
+            let mut r = s.metrics.render(&stats).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            r
+        }
+        other => answer(other),
+    }
+}
+
+const OPENAPI: &str = include_str!("../../openapi.json");
+
+async fn openapi() -> Response {
+    let mut r = OPENAPI.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventParams {
+    /// Comma-separated event types to keep (`offered,accepted`); absent keeps all.
+    #[serde(default)]
+    types: Option<String>,
+}
+
+const EVENT_TYPES: [&str; 12] = [
+    "queued",
+    "sticky-held",
+    "offered",
+    "accepted",
+    "wrap-up",
+    "completed",
+    "abandoned",
+    "requeued",
+    "transferred",
+    "escalated",
+    "agent-state",
+    "rejected",
+];
+
+fn sse_event(e: &OutEvent) -> SseEvent {
+    SseEvent::default()
+        .event(e.kind)
+        .json_data(e)
+        .unwrap_or_else(|_| SseEvent::default().event("error"))
+}
+
+/// Counts a stream while it is open.
+struct Subscription(Arc<Metrics>);
+
+impl Subscription {
+    fn new(m: &Arc<Metrics>) -> Subscription {
+        m.stream_subscribers.fetch_add(1, Relaxed);
+        Subscription(m.clone())
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.0.stream_subscribers.fetch_sub(1, Relaxed);
+    }
+}
+
+async fn events(
+    State(s): St,
+    caller: Caller,
+    params: Result<UrlQuery<EventParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let setup = || -> Result<Vec<&'static str>, ApiError> {
+        caller.check(Permission::Observe, None)?;
+        let UrlQuery(p) = params.map_err(|e| ApiError::new(400, "invalid-query", e.body_text()))?;
+        let mut keep = Vec::new();
+        for t in p
+            .types
+            .iter()
+            .flat_map(|t| t.split(','))
+            .filter(|t| !t.is_empty())
+        {
+            match EVENT_TYPES.iter().find(|k| **k == t) {
+                Some(k) => keep.push(*k),
+                None => {
+                    return Err(ApiError::invalid(
+                        "types",
+                        "unknown-event-type",
+                        format!(
+                            "unknown event type `{t}`, expected some of {}",
+                            EVENT_TYPES.join(",")
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(keep)
+    };
+    let keep = match setup() {
+        Ok(k) => k,
+        Err(e) => return e.into_response(),
+    };
+    let rx = s.fanout.subscribe_all();
+    let state = (
+        rx,
+        Shutdown::new(s.shutdown.clone()),
+        Subscription::new(&s.metrics),
+        s.metrics.clone(),
+    );
+    let stream = stream::unfold(state, move |(mut rx, mut shutdown, sub, metrics)| {
+        let keep = keep.clone();
+        async move {
+            loop {
+                let next = tokio::select! {
+                    r = rx.recv() => r,
+                    _ = shutdown.recv() => return None,
+                };
+                match next {
+                    Ok(e) if keep.is_empty() || keep.contains(&e.kind) => {
+                        return Some((
+                            Ok::<_, std::convert::Infallible>(sse_event(&e)),
+                            (rx, shutdown, sub, metrics),
+                        ))
+                    }
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        metrics.stream_lagged.fetch_add(n, Relaxed);
+                        let e = SseEvent::default()
+                            .event("lagged")
+                            .data(format!("{{\"missed\":{n}}}"));
+                        return Some((Ok(e), (rx, shutdown, sub, metrics)));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        }
+    });
+    sse(stream)
+}
+
+fn sse<S>(stream: S) -> Response
+where
+    S: Stream<Item = Result<SseEvent, std::convert::Infallible>> + Send + 'static,
+{
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
+
+/// Unsubscribes an agent stream when it ends.
+struct AgentSubscription {
+    fanout: Arc<Fanout>,
+    agent: Arc<str>,
+    id: u64,
+    _count: Subscription,
+}
+
+impl Drop for AgentSubscription {
+    fn drop(&mut self) {
+        self.fanout.unsubscribe_agent(&self.agent, self.id);
+    }
+}
+
+async fn assignments(State(s): St, caller: Caller, Path(id): Path<String>) -> Response {
+    if let Err(e) = caller.check(Permission::AgentStream, Some(&id)) {
+        return e.into_response();
+    }
+    if !super::config::valid_id(&id) {
+        return ApiError::invalid(
+            "id",
+            "invalid-id",
+            format!("expected an agent id of {}", super::config::ID_RULE),
+        )
+        .into_response();
+    }
+    let agent: Arc<str> = id.into();
+    let (sub_id, rx) = s.fanout.subscribe_agent(agent.clone());
+    let guard = AgentSubscription {
+        fanout: s.fanout.clone(),
+        agent,
+        id: sub_id,
+        _count: Subscription::new(&s.metrics),
+    };
+    let state = (rx, Shutdown::new(s.shutdown.clone()), guard);
+    let stream = stream::unfold(state, |(mut rx, mut shutdown, guard)| async move {
+        let next = tokio::select! {
+            r = rx.recv() => r,
+            _ = shutdown.recv() => None,
+        };
+        next.map(|e| (Ok(sse_event(&e)), (rx, shutdown, guard)))
+    });
+    sse(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openapi_document_lists_exactly_the_served_routes() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        let mut documented = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+        let served: std::collections::BTreeSet<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty(),
+            "served but not in openapi.json: {undocumented:?}"
+        );
+        assert!(
+            unserved.is_empty(),
+            "in openapi.json but not served: {unserved:?}"
+        );
+        // Every schema reference resolves.
+        let text = OPENAPI;
+        for r in text.split("\"$ref\": \"#/components/schemas/").skip(1) {
+            let name = r.split('"').next().unwrap();
+            assert!(
+                doc["components"]["schemas"][name].is_object(),
+                "dangling $ref {name}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_intake_answers_429_and_a_stopped_engine_503() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let metrics = Arc::new(Metrics::new(Vec::new()));
+        let shared = Shared {
+            intake: tx,
+            auth: Auth::new(Vec::new()),
+            fanout: Arc::new(Fanout::new(16, metrics.clone())),
+            metrics,
+            max_body_bytes: 1024,
+            shutdown: tokio::sync::watch::channel(false).1,
+        };
+        // Nobody drains the intake: one request fills it, the next is refused at once.
+        shared.intake.try_send(Request::Stop).unwrap();
+        let e = shared.query(Query::Health, Actor::Admin).await.unwrap_err();
+        assert_eq!((e.status, e.code), (429, "intake-full"));
+        assert_eq!(shared.metrics.intake_full.load(Relaxed), 1);
+        drop(rx);
+        let e = shared.query(Query::Health, Actor::Admin).await.unwrap_err();
+        assert_eq!(e.status, 503);
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = parse_json::<NewContact>(br#"{"id":"c1","queue":"q","priority":300}"#).unwrap_err();
+        assert_eq!(
+            (e.status, e.code, e.field.as_deref()),
+            (400, "invalid-field", Some("priority"))
+        );
+        let e = parse_json::<NewContact>(br#"{"id":"c1"}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("queue"));
+        let e = parse_json::<NewContact>(br#"{"id":"c1","queue":"q","colour":1}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("colour"));
+        let e = parse_json::<NewContact>(br#"{"id":"c1","#).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), ("malformed-json", None));
+        let e =
+            parse_json::<Login>(br#"{"skills":[{"skill":"x","proficiency":9}],"languages":[]}"#)
+                .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("skills[0].proficiency"));
+        let e = parse_json::<NewContact>(br#"{"id":"c1","queue":"q","tier":"gold"}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("tier"));
+    }
+}

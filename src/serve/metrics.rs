@@ -1,0 +1,312 @@
+//! Counters and histograms the daemon keeps with plain atomics, and their rendering in the
+//! Prometheus text format for `/metrics`.
+//!
+//! Counting must not cost throughput, so every series is a fixed slot known at start (routes,
+//! status codes, operations); nothing is allocated or locked per request. Figures that live in
+//! the routing state (waiting contacts, agents by state) are read from the engine at scrape
+//! time and rendered beside these.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+
+use super::engine::{Answer, Op, StatsOut};
+
+/// Status codes the API answers with; anything else is counted as `other`.
+const STATUSES: [u16; 13] = [
+    200, 201, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503,
+];
+const OPS: [&str; 8] = [
+    "create", "accept", "complete", "transfer", "abandon", "login", "logout", "state",
+];
+/// Upper bounds (seconds) of the latency histograms' buckets.
+const LATENCY_BOUNDS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0,
+];
+const BATCH_BOUNDS: [f64; 10] = [
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0,
+];
+
+pub struct Histogram<const N: usize> {
+    bounds: [f64; N],
+    counts: [AtomicU64; N],
+    over: AtomicU64,
+    /// Sum in millionths, so it fits an integer atomic.
+    sum_micro: AtomicU64,
+}
+
+impl<const N: usize> Histogram<N> {
+    fn new(bounds: [f64; N]) -> Self {
+        Histogram {
+            bounds,
+            counts: std::array::from_fn(|_| AtomicU64::new(0)),
+            over: AtomicU64::new(0),
+            sum_micro: AtomicU64::new(0),
+        }
+    }
+
+    pub fn observe(&self, v: f64) {
+        match self.bounds.iter().position(|&b| v <= b) {
+            Some(i) => self.counts[i].fetch_add(1, Relaxed),
+            None => self.over.fetch_add(1, Relaxed),
+        };
+        self.sum_micro.fetch_add((v * 1e6) as u64, Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut total = 0;
+        for (b, c) in self.bounds.iter().zip(&self.counts) {
+            total += c.load(Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {total}");
+        }
+        total += self.over.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {total}");
+        let _ = writeln!(
+            out,
+            "{name}_sum {}\n{name}_count {total}",
+            self.sum_micro.load(Relaxed) as f64 / 1e6
+        );
+    }
+}
+
+pub struct Metrics {
+    routes: Vec<&'static str>,
+    /// `[route][status]`, the last status slot being `other`.
+    requests: Vec<[AtomicU64; STATUSES.len() + 1]>,
+    /// `[op][accepted, rejected]`.
+    ops: [[AtomicU64; 2]; OPS.len()],
+    intake_depth: AtomicI64,
+    pub log_entries: AtomicU64,
+    pub log_bytes: AtomicU64,
+    pub commits: AtomicU64,
+    pub sync_seconds: Histogram<14>,
+    pub commit_entries: Histogram<10>,
+    pub stream_subscribers: AtomicI64,
+    pub stream_lagged: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub intake_full: AtomicU64,
+}
+
+impl Metrics {
+    /// `routes` are the API's route patterns, in the order handlers report them by index.
+    pub fn new(routes: Vec<&'static str>) -> Metrics {
+        Metrics {
+            requests: routes
+                .iter()
+                .map(|_| std::array::from_fn(|_| AtomicU64::new(0)))
+                .collect(),
+            routes,
+            ops: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
+            intake_depth: AtomicI64::new(0),
+            log_entries: AtomicU64::new(0),
+            log_bytes: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+            sync_seconds: Histogram::new(LATENCY_BOUNDS),
+            commit_entries: Histogram::new(BATCH_BOUNDS),
+            stream_subscribers: AtomicI64::new(0),
+            stream_lagged: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            intake_full: AtomicU64::new(0),
+        }
+    }
+
+    pub fn count_request(&self, route: usize, status: u16) {
+        if let Some(slots) = self.requests.get(route) {
+            let i = STATUSES
+                .iter()
+                .position(|&s| s == status)
+                .unwrap_or(STATUSES.len());
+            slots[i].fetch_add(1, Relaxed);
+        }
+    }
+
+    pub fn count_op(&self, op: &Op, answer: &Answer) {
+        let i = match op {
+            Op::Create(_) => 0,
+            Op::Accept { .. } => 1,
+            Op::Complete { .. } => 2,
+            Op::Transfer { .. } => 3,
+            Op::Abandon { .. } => 4,
+            Op::Login(_) => 5,
+            Op::Logout { .. } => 6,
+            Op::State { .. } => 7,
+        };
+        self.ops[i][usize::from(answer.is_err())].fetch_add(1, Relaxed);
+    }
+
+    pub fn intake_depth_add(&self, n: i64) {
+        self.intake_depth.fetch_add(n, Relaxed);
+    }
+
+    /// The whole exposition: the daemon's own series, then the routing state in `stats`.
+    pub fn render(&self, stats: &StatsOut) -> String {
+        let mut out = String::with_capacity(8192);
+        let _ = writeln!(
+            out,
+            "# HELP peakcrew_http_requests_total HTTP requests answered, by route and status.\n# TYPE peakcrew_http_requests_total counter"
+        );
+        for (route, slots) in self.routes.iter().zip(&self.requests) {
+            for (i, c) in slots.iter().enumerate() {
+                let n = c.load(Relaxed);
+                if n > 0 {
+                    let status = STATUSES
+                        .get(i)
+                        .map_or("other".to_string(), |s| s.to_string());
+                    let _ = writeln!(
+                        out,
+                        "peakcrew_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                    );
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP peakcrew_commands_total State-changing requests, by operation and outcome.\n# TYPE peakcrew_commands_total counter"
+        );
+        for (op, slots) in OPS.iter().zip(&self.ops) {
+            for (outcome, c) in ["accepted", "rejected"].iter().zip(slots) {
+                let _ = writeln!(
+                    out,
+                    "peakcrew_commands_total{{op=\"{op}\",outcome=\"{outcome}\"}} {}",
+                    c.load(Relaxed)
+                );
+            }
+        }
+        let gauges: [(&str, &str, &str, i64); 9] = [
+            (
+                "peakcrew_intake_depth",
+                "gauge",
+                "Requests waiting for the router.",
+                self.intake_depth.load(Relaxed),
+            ),
+            (
+                "peakcrew_log_entries_total",
+                "counter",
+                "Records appended to the durable log by this process.",
+                self.log_entries.load(Relaxed) as i64,
+            ),
+            (
+                "peakcrew_log_bytes_total",
+                "counter",
+                "Bytes appended to the durable log by this process.",
+                self.log_bytes.load(Relaxed) as i64,
+            ),
+            (
+                "peakcrew_commits_total",
+                "counter",
+                "Group commits (one write and sync each).",
+                self.commits.load(Relaxed) as i64,
+            ),
+            (
+                "peakcrew_stream_subscribers",
+                "gauge",
+                "Open event and assignment streams.",
+                self.stream_subscribers.load(Relaxed),
+            ),
+            (
+                "peakcrew_stream_lagged_events_total",
+                "counter",
+                "Events a slow stream subscriber missed.",
+                self.stream_lagged.load(Relaxed) as i64,
+            ),
+            (
+                "peakcrew_rate_limited_total",
+                "counter",
+                "Requests refused by a token's rate limit.",
+                self.rate_limited.load(Relaxed) as i64,
+            ),
+            (
+                "peakcrew_intake_full_total",
+                "counter",
+                "Requests refused because the intake queue was full.",
+                self.intake_full.load(Relaxed) as i64,
+            ),
+            (
+                "peakcrew_log_records",
+                "gauge",
+                "Records in the durable log, recovered ones included.",
+                stats.log_entries as i64,
+            ),
+        ];
+        for (name, kind, help, v) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+            );
+        }
+        self.sync_seconds.render(
+            &mut out,
+            "peakcrew_log_sync_seconds",
+            "Time to write and sync one group commit.",
+        );
+        self.commit_entries.render(
+            &mut out,
+            "peakcrew_commit_entries",
+            "Log records per group commit.",
+        );
+        let _ = writeln!(
+            out,
+            "# HELP peakcrew_queue_waiting Contacts waiting, by queue.\n# TYPE peakcrew_queue_waiting gauge"
+        );
+        for q in &stats.queues {
+            let _ = writeln!(
+                out,
+                "peakcrew_queue_waiting{{queue=\"{}\"}} {}",
+                q.queue, q.waiting
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP peakcrew_queue_longest_wait_seconds Age of the oldest waiting contact, by queue.\n# TYPE peakcrew_queue_longest_wait_seconds gauge"
+        );
+        for q in &stats.queues {
+            let w = q.longest_wait_ms.unwrap_or(0) as f64 / 1000.0;
+            let _ = writeln!(
+                out,
+                "peakcrew_queue_longest_wait_seconds{{queue=\"{}\"}} {w}",
+                q.queue
+            );
+        }
+        for (name, help, pick) in [
+            (
+                "peakcrew_queue_arrived_total",
+                "Contacts that entered the queue.",
+                0,
+            ),
+            (
+                "peakcrew_queue_answered_total",
+                "Contacts accepted while in the queue.",
+                1,
+            ),
+            (
+                "peakcrew_queue_answered_within_target_total",
+                "Contacts accepted within the queue's answer target.",
+                2,
+            ),
+            (
+                "peakcrew_queue_abandoned_total",
+                "Contacts abandoned while in the queue.",
+                3,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            for q in &stats.queues {
+                let v = [q.arrived, q.answered, q.answered_within_target, q.abandoned][pick];
+                let _ = writeln!(out, "{name}{{queue=\"{}\"}} {v}", q.queue);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP peakcrew_agents Agents by state.\n# TYPE peakcrew_agents gauge"
+        );
+        for (state, n) in &stats.agents {
+            let _ = writeln!(out, "peakcrew_agents{{state=\"{state}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP peakcrew_live_contacts Contacts not yet completed or abandoned.\n# TYPE peakcrew_live_contacts gauge\npeakcrew_live_contacts {}",
+            stats.live_contacts
+        );
+        out
+    }
+}

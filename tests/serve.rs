@@ -1,0 +1,871 @@
+//! End-to-end tests of `peakcrew serve`: the real binary on 127.0.0.1 with a temporary store.
+//!
+//! - crash recovery: a concurrent workload, kill -9 at random moments, restart; every
+//!   acknowledged contact is there with the state it was acknowledged in, no contact is
+//!   assigned twice, and the live state equals an offline replay of the log;
+//! - roles: what each token may and may not do;
+//! - bad input: every class of bad request gets a 4xx JSON error naming the field;
+//! - limits: body size, rate limit; streams deliver an agent's offers.
+//!
+//! Every loop is bounded in count and time, and every daemon is started with `--stop-after`
+//! and killed when its handle drops.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use peakcrew::serve::client::{Answer, Client};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Value};
+
+const ADMIN: &str = "test-admin-token-000000";
+const INTEGRATION: &str = "test-integration-token-0";
+const AGENT1: &str = "test-agent-1-token-00000";
+const AGENT2: &str = "test-agent-2-token-00000";
+const SLOW: &str = "test-slow-token-00000000";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A daemon file in `dir`: the bundled scenario, `policy` (a TOML fragment), one token of
+/// each role, a slow token for the rate limit, and `limits`.
+fn write_config(dir: &Path, policy: &str, limits: &str) -> PathBuf {
+    let path = dir.join("serve.toml");
+    let text = format!(
+        r#"[server]
+listen = "127.0.0.1:0"
+scenario = "{scenario}"
+store = "store"
+{policy_file}
+[server.limits]
+rate_per_second = 100000
+burst = 100000
+{limits}
+
+[[server.tokens]]
+name = "admin"
+role = "admin"
+token = "{ADMIN}"
+
+[[server.tokens]]
+name = "platform"
+role = "integration"
+token = "{INTEGRATION}"
+
+[[server.tokens]]
+name = "agent-1"
+role = "agent"
+agent = "a-1"
+token = "{AGENT1}"
+
+[[server.tokens]]
+name = "agent-2"
+role = "agent"
+agent = "a-2"
+token = "{AGENT2}"
+
+[[server.tokens]]
+name = "slow"
+role = "integration"
+token = "{SLOW}"
+rate_per_second = 0.01
+burst = 3
+{inline}
+"#,
+        scenario = root().join("scenarios/double11.toml").display(),
+        policy_file = if policy.is_empty() {
+            format!(
+                "policy_file = \"{}\"",
+                root().join("config/router.toml").display()
+            )
+        } else {
+            String::new()
+        },
+        inline = policy,
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+struct Daemon {
+    child: Child,
+    addr: SocketAddr,
+    started: Value,
+}
+
+impl Daemon {
+    fn start(config: &Path) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
+            .args(["serve", "--stop-after", "90", "--config"])
+            .arg(config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the daemon did not report its address in 30 s");
+        let started: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("first line `{line}` is not JSON: {e}"));
+        let addr = started["listening"].as_str().unwrap().parse().unwrap();
+        Daemon {
+            child,
+            addr,
+            started,
+        }
+    }
+
+    fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    async fn client(&self, token: &str) -> Client {
+        Client::connect(self.addr, Some(token)).await.unwrap()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn error_of(a: &Answer) -> (u16, String, Option<String>) {
+    let v = a.json();
+    (
+        a.status,
+        v["error"]["code"].as_str().unwrap_or("").to_string(),
+        v["error"]["field"].as_str().map(String::from),
+    )
+}
+
+fn chat_agent(skills: &[(&str, u8)], languages: &[&str]) -> String {
+    let skills: Vec<Value> = skills
+        .iter()
+        .map(|(s, p)| json!({"skill": s, "proficiency": p}))
+        .collect();
+    json!({"skills": skills, "languages": languages}).to_string()
+}
+
+// ---------------------------------------------------------------------------------- crash
+
+/// What the workload was told, and so what must survive any crash.
+#[derive(Default, Clone)]
+struct Acked {
+    /// Contact id → create body.
+    created: HashMap<String, String>,
+    /// Contact id → agent whose accept was acknowledged.
+    accepted: HashMap<String, String>,
+    completed: HashSet<String>,
+    /// Offers seen (from create answers and the event stream), not yet taken by a worker.
+    offers: Vec<(String, String)>,
+    taken: HashSet<String>,
+}
+
+const QUEUES: [&str; 5] = [
+    "zh-presales-chat",
+    "zh-aftersales-chat",
+    "zh-returns-chat",
+    "zh-membership-chat",
+    "en-chat",
+];
+
+async fn worker(
+    addr: SocketAddr,
+    seed: u64,
+    acked: Arc<Mutex<Acked>>,
+    stop: Arc<AtomicBool>,
+    deadline: Instant,
+) {
+    let Ok(mut c) = Client::connect(addr, Some(ADMIN)).await else {
+        return;
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut n = 0;
+    // Bounded: at most 2,000 requests or until the deadline or the crash.
+    for _ in 0..2000 {
+        if stop.load(Ordering::Relaxed) || Instant::now() > deadline {
+            return;
+        }
+        let roll: f64 = rng.random();
+        let offer = if roll < 0.45 {
+            let mut a = acked.lock().unwrap();
+            let i = a.offers.iter().position(|(id, _)| !a.taken.contains(id));
+            i.map(|i| {
+                let o = a.offers.swap_remove(i);
+                a.taken.insert(o.0.clone());
+                o
+            })
+        } else {
+            None
+        };
+        if let Some((id, agent)) = offer {
+            let body = json!({ "agent": agent }).to_string();
+            let Ok(r) = c
+                .post(&format!("/v1/contacts/{id}/accept"), body.clone())
+                .await
+            else {
+                return;
+            };
+            assert_eq!(r.status, 200, "accept {id} by {agent}: {:?}", r.json());
+            acked
+                .lock()
+                .unwrap()
+                .accepted
+                .insert(id.clone(), agent.clone());
+            let Ok(r) = c.post(&format!("/v1/contacts/{id}/complete"), body).await else {
+                return;
+            };
+            assert_eq!(r.status, 200, "complete {id}: {:?}", r.json());
+            acked.lock().unwrap().completed.insert(id);
+            continue;
+        }
+        let retry = roll > 0.93;
+        let (id, body) = if retry {
+            let a = acked.lock().unwrap();
+            match a.created.iter().next() {
+                Some((id, body)) => (id.clone(), body.clone()),
+                None => continue,
+            }
+        } else {
+            n += 1;
+            let id = format!("w{seed}-{n}");
+            let body = json!({
+                "id": id,
+                "queue": QUEUES[rng.random_range(0..QUEUES.len())],
+                "customer_id": format!("u{}", rng.random_range(0..50)),
+            })
+            .to_string();
+            (id, body)
+        };
+        let Ok(r) = c.post("/v1/contacts", body.clone()).await else {
+            return;
+        };
+        assert_eq!(r.status, 201, "create {id}: {:?}", r.json());
+        let v = r.json();
+        let mut a = acked.lock().unwrap();
+        a.created.insert(id.clone(), body);
+        if v["contact"]["state"] == "offered" {
+            a.offers
+                .push((id, v["contact"]["agent"].as_str().unwrap().to_string()));
+        }
+    }
+}
+
+/// Checks that everything acknowledged is there, in the state it was acknowledged in.
+async fn check_acked(d: &Daemon, acked: &Acked) {
+    let mut c = d.client(ADMIN).await;
+    for (id, body) in &acked.created {
+        let r = c.get(&format!("/v1/contacts/{id}")).await.unwrap();
+        assert_eq!(r.status, 200, "acknowledged contact {id} is lost");
+        let v = r.json();
+        let sent: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["contact"]["queue"], sent["queue"], "{id}");
+        assert_eq!(v["contact"]["customer_id"], sent["customer_id"], "{id}");
+        if let Some(agent) = acked.accepted.get(id) {
+            // Never assigned twice: the agent whose accept was acknowledged keeps it.
+            assert_eq!(
+                v["contact"]["agent"].as_str(),
+                Some(agent.as_str()),
+                "{id}: {v}"
+            );
+            let state = v["contact"]["state"].as_str().unwrap();
+            assert!(
+                ["accepted", "wrap-up", "completed"].contains(&state),
+                "{id} was accepted by {agent} but is {state}"
+            );
+        }
+        if acked.completed.contains(id) {
+            let state = v["contact"]["state"].as_str().unwrap();
+            assert!(["wrap-up", "completed"].contains(&state), "{id} is {state}");
+        }
+    }
+    // A retry of an acknowledged create answers the original result.
+    if let Some((id, body)) = acked.created.iter().next() {
+        let a = c.post("/v1/contacts", body.clone()).await.unwrap();
+        let b = c.post("/v1/contacts", body.clone()).await.unwrap();
+        assert_eq!((a.status, b.status), (201, 201), "{id}");
+        assert_eq!(a.body, b.body, "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "", "");
+    let acked = Arc::new(Mutex::new(Acked::default()));
+    let mut rng = ChaCha8Rng::seed_from_u64(20251111);
+    let test_started = Instant::now();
+
+    // Agents log in once; their logins are acknowledged state like any other.
+    {
+        let d = Daemon::start(&config);
+        let mut c = d.client(ADMIN).await;
+        let skills = [
+            ("presales", 4),
+            ("aftersales", 4),
+            ("returns", 4),
+            ("membership", 4),
+            ("general", 4),
+        ];
+        for i in 0..16 {
+            let r = c
+                .post(
+                    &format!("/v1/agents/crash-a{i}/login"),
+                    chat_agent(&skills, &["zh", "en"]),
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.status, 200, "{:?}", r.json());
+        }
+        d.kill9();
+    }
+
+    let rounds = 5;
+    for round in 0..rounds {
+        let d = Daemon::start(&config);
+        assert!(d.started["recovered_entries"].as_u64().unwrap() >= 16);
+        let snapshot = acked.lock().unwrap().clone();
+        check_acked(&d, &snapshot).await;
+
+        // Offers of contacts that waited reach the workers through the event stream.
+        let stream = d
+            .client(ADMIN)
+            .await
+            .stream("/v1/events?types=offered")
+            .await
+            .unwrap();
+        let mut events = stream.expect("the event stream opens");
+        let feed = acked.clone();
+        let reader = tokio::spawn(async move {
+            while let Ok(Some(e)) = events.next().await {
+                let v: Value = serde_json::from_str(&e.data).unwrap();
+                let mut a = feed.lock().unwrap();
+                let id = v["contact"].as_str().unwrap().to_string();
+                if !a.taken.contains(&id) {
+                    a.offers
+                        .push((id, v["agent"].as_str().unwrap().to_string()));
+                }
+            }
+        });
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut workers = Vec::new();
+        for w in 0..6 {
+            workers.push(tokio::spawn(worker(
+                d.addr,
+                (round * 10 + w) as u64,
+                acked.clone(),
+                stop.clone(),
+                deadline,
+            )));
+        }
+        // Kill at a random moment in the middle of the load.
+        tokio::time::sleep(Duration::from_millis(rng.random_range(150..700))).await;
+        let last = round + 1 == rounds;
+        let survivor = if last {
+            // The last round ends cleanly so the live state can be compared with a replay.
+            stop.store(true, Ordering::Relaxed);
+            Some(d)
+        } else {
+            d.kill9();
+            None
+        };
+        for w in workers {
+            w.await.unwrap();
+        }
+        reader.abort();
+        if let Some(d) = survivor {
+            // Offers left untaken by the stop are still fine; compare live and replayed state.
+            let mut c = Client::connect(d.addr, Some(ADMIN)).await.unwrap();
+            let live = c.get("/v1/stats?digest=true").await.unwrap().json();
+            let snapshot = acked.lock().unwrap().clone();
+            check_acked(&d, &snapshot).await;
+            d.kill9();
+            let out = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
+                .args(["serve", "--replay-only", "--config"])
+                .arg(&config)
+                .args(["--until-ms", &live["now_ms"].to_string()])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let replay: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(replay["log_entries"], live["log_entries"]);
+            assert_eq!(
+                replay["state_digest"], live["state_digest"],
+                "core state differs from a replay"
+            );
+            assert_eq!(
+                replay["engine_digest"], live["engine_digest"],
+                "daemon tables differ from a replay"
+            );
+            assert_eq!(replay["stats"]["queues"], live["queues"]);
+        }
+    }
+
+    // Every acknowledged contact is in the log exactly once, and no contact was accepted
+    // twice (this workload never logs out nor lets an offer time out).
+    let log = std::fs::read_to_string(dir.path().join("store/commands.log")).unwrap();
+    let mut creates: HashMap<String, u32> = HashMap::new();
+    let mut accepts: HashMap<String, u32> = HashMap::new();
+    for line in log.lines().skip(1) {
+        let v: Value = serde_json::from_str(&line[9..]).unwrap();
+        if let Some(c) = v.get("create") {
+            *creates.entry(c["id"].as_str().unwrap().into()).or_default() += 1;
+        }
+        if let Some(a) = v.get("accept") {
+            *accepts
+                .entry(a["contact"].as_str().unwrap().into())
+                .or_default() += 1;
+        }
+    }
+    let acked = acked.lock().unwrap();
+    assert!(
+        acked.created.len() > 50,
+        "too little load: {}",
+        acked.created.len()
+    );
+    assert!(
+        acked.accepted.len() > 10,
+        "too few accepts: {}",
+        acked.accepted.len()
+    );
+    for id in acked.created.keys() {
+        assert_eq!(creates.get(id), Some(&1), "{id}");
+    }
+    assert!(creates.values().all(|&n| n == 1));
+    assert!(
+        accepts.values().all(|&n| n == 1),
+        "a contact was accepted twice"
+    );
+    assert!(test_started.elapsed() < Duration::from_secs(60));
+}
+
+// ---------------------------------------------------------------------------------- roles
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_does_only_what_it_may() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(&write_config(dir.path(), "[policy]", ""));
+    let mut nobody = Client::connect(d.addr, None).await.unwrap();
+    let mut wrong = d.client("not-a-real-token-at-all").await;
+    let mut admin = d.client(ADMIN).await;
+    let mut platform = d.client(INTEGRATION).await;
+    let mut a1 = d.client(AGENT1).await;
+    let a2 = d.client(AGENT2).await;
+
+    // Without a valid token: 401, except the health check.
+    for c in [&mut nobody, &mut wrong] {
+        let r = c
+            .post("/v1/contacts", r#"{"id":"x","queue":"en-chat"}"#)
+            .await
+            .unwrap();
+        assert_eq!(error_of(&r), (401, "unauthorized".into(), None));
+        assert_eq!(c.get("/v1/stats").await.unwrap().status, 401);
+    }
+    assert_eq!(nobody.get("/healthz").await.unwrap().status, 200);
+
+    let login = chat_agent(&[("general", 4)], &["en", "zh"]);
+    // Agents log only themselves in.
+    assert_eq!(
+        a1.post("/v1/agents/a-1/login", login.clone())
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    let r = a1
+        .post("/v1/agents/a-2/login", login.clone())
+        .await
+        .unwrap();
+    assert_eq!(error_of(&r).0, 403);
+    assert_eq!(
+        error_of(
+            &platform
+                .post("/v1/agents/a-2/login", login.clone())
+                .await
+                .unwrap()
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        admin
+            .post("/v1/agents/a-2/login", login.clone())
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+
+    // Agent 1 streams its own assignments, not another's.
+    let refused = d
+        .client(AGENT1)
+        .await
+        .stream("/v1/agents/a-2/assignments")
+        .await
+        .unwrap();
+    assert_eq!(refused.err().map(|a| a.status), Some(403));
+    let mut mine = d
+        .client(AGENT1)
+        .await
+        .stream("/v1/agents/a-1/assignments")
+        .await
+        .unwrap()
+        .ok()
+        .unwrap();
+
+    // Only admin and integration create contacts.
+    assert_eq!(
+        error_of(
+            &a1.post("/v1/contacts", r#"{"id":"c1","queue":"en-chat"}"#)
+                .await
+                .unwrap()
+        )
+        .0,
+        403
+    );
+    let r = platform
+        .post("/v1/contacts", r#"{"id":"c1","queue":"en-chat"}"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let holder = r.json()["contact"]["agent"].as_str().unwrap().to_string();
+    assert!(holder == "a-1" || holder == "a-2");
+    let (me, mut mine_c, mut other_c) = if holder == "a-1" {
+        ("a-1", a1, a2)
+    } else {
+        ("a-2", a2, a1)
+    };
+
+    // The holder's stream tells of the offer (agent 1's stream only if it is agent 1's).
+    if me == "a-1" {
+        let e = tokio::time::timeout(Duration::from_secs(5), mine.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.event, "offered");
+        assert_eq!(
+            serde_json::from_str::<Value>(&e.data).unwrap()["contact"],
+            "c1"
+        );
+    }
+
+    // The other agent can neither read, accept nor transfer it; the integration cannot accept.
+    assert_eq!(
+        error_of(&other_c.get("/v1/contacts/c1").await.unwrap()).0,
+        403
+    );
+    assert_eq!(
+        error_of(&other_c.post("/v1/contacts/c1/accept", "").await.unwrap()).0,
+        409
+    );
+    let r = other_c
+        .post("/v1/contacts/c1/accept", json!({"agent": me}).to_string())
+        .await
+        .unwrap();
+    assert_eq!(error_of(&r).0, 403);
+    assert_eq!(
+        error_of(
+            &other_c
+                .post("/v1/contacts/c1/transfer", r#"{"queue":"zh-hotline"}"#)
+                .await
+                .unwrap()
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        error_of(&platform.post("/v1/contacts/c1/accept", "").await.unwrap()).0,
+        400
+    );
+    let r = platform
+        .post("/v1/contacts/c1/accept", json!({"agent": me}).to_string())
+        .await
+        .unwrap();
+    assert_eq!(error_of(&r).0, 403);
+
+    // The holder reads and accepts it with its own token (no body needed).
+    assert_eq!(mine_c.get("/v1/contacts/c1").await.unwrap().status, 200);
+    let r = mine_c.post("/v1/contacts/c1/accept", "").await.unwrap();
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert_eq!(r.json()["contact"]["state"], "accepted");
+
+    // Streams, metrics and digests are for admin and integration.
+    for (c, ok) in [
+        (&mut mine_c, false),
+        (&mut platform, true),
+        (&mut admin, true),
+    ] {
+        let expected = if ok { 200 } else { 403 };
+        assert_eq!(c.get("/metrics").await.unwrap().status, expected);
+        assert_eq!(
+            c.get("/v1/stats?digest=true").await.unwrap().status,
+            expected
+        );
+        assert_eq!(c.get("/v1/stats").await.unwrap().status, 200);
+    }
+    let m = admin.get("/metrics").await.unwrap();
+    let text = String::from_utf8_lossy(&m.body);
+    assert!(
+        text.contains("peakcrew_http_requests_total{route=\"/v1/contacts\",status=\"201\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("peakcrew_agents{state=\"busy\"} 1"), "{text}");
+    assert_eq!(
+        d.client(AGENT1)
+            .await
+            .stream("/v1/events")
+            .await
+            .unwrap()
+            .err()
+            .map(|a| a.status),
+        Some(403)
+    );
+
+    // Agents change only their own state; admin anyone's.
+    let r = mine_c
+        .post(&format!("/v1/agents/{me}/state"), r#"{"state":"break"}"#)
+        .await
+        .unwrap();
+    assert_eq!(r.json()["agent"]["state"], "break");
+    let other = if me == "a-1" { "a-2" } else { "a-1" };
+    assert_eq!(
+        error_of(
+            &mine_c
+                .post(&format!("/v1/agents/{other}/logout"), "")
+                .await
+                .unwrap()
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        admin
+            .post(&format!("/v1/agents/{other}/logout"), "")
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+
+    // Rate limit: the slow token's burst of 3, then 429 naming the limit.
+    let mut slow = d.client(SLOW).await;
+    for _ in 0..3 {
+        assert_eq!(slow.get("/v1/stats").await.unwrap().status, 200);
+    }
+    let r = slow.get("/v1/stats").await.unwrap();
+    assert_eq!(error_of(&r), (429, "rate-limited".into(), None));
+}
+
+// ---------------------------------------------------------------------------------- input
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_4xx_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(&write_config(
+        dir.path(),
+        "[policy]",
+        "max_body_bytes = 1024",
+    ));
+    let mut c = d.client(ADMIN).await;
+    type Case<'a> = (&'a str, &'a str, (u16, &'a str, Option<&'a str>));
+    let cases: [Case; 12] = [
+        (
+            "/v1/contacts",
+            r#"{"id":"c1","queue":"#,
+            (400, "malformed-json", None),
+        ),
+        (
+            "/v1/contacts",
+            r#"{"id":"c1"}"#,
+            (400, "invalid-field", Some("queue")),
+        ),
+        (
+            "/v1/contacts",
+            r#"{"id":"c1","queue":"en-chat","colour":"red"}"#,
+            (400, "invalid-field", Some("colour")),
+        ),
+        (
+            "/v1/contacts",
+            r#"{"id":"c1","queue":"fr-chat"}"#,
+            (422, "unknown-queue", Some("queue")),
+        ),
+        (
+            "/v1/contacts",
+            r#"{"id":"c1","queue":"en-chat","language":"fr"}"#,
+            (422, "unknown-language", Some("language")),
+        ),
+        (
+            "/v1/contacts",
+            r#"{"id":"c1","queue":"en-chat","priority":12}"#,
+            (422, "out-of-range", Some("priority")),
+        ),
+        (
+            "/v1/contacts",
+            r#"{"id":"c1","queue":"en-chat","priority":-1}"#,
+            (400, "invalid-field", Some("priority")),
+        ),
+        (
+            "/v1/contacts",
+            r#"{"id":"c 1","queue":"en-chat"}"#,
+            (422, "invalid-id", Some("id")),
+        ),
+        (
+            "/v1/contacts",
+            r#"{"id":"c1","queue":"en-chat","tier":"gold"}"#,
+            (400, "invalid-field", Some("tier")),
+        ),
+        (
+            "/v1/agents/a-1/login",
+            r#"{"skills":[{"skill":"juggling","proficiency":3}],"languages":["en"]}"#,
+            (422, "unknown-skill", Some("skills[0].skill")),
+        ),
+        (
+            "/v1/agents/a-1/login",
+            r#"{"skills":[{"skill":"general","proficiency":7}],"languages":["en"]}"#,
+            (400, "invalid-field", Some("skills[0].proficiency")),
+        ),
+        (
+            "/v1/agents/a-1/login",
+            r#"{"skills":[{"skill":"general","proficiency":3}],"languages":["en","xx"]}"#,
+            (422, "unknown-language", Some("languages[1]")),
+        ),
+    ];
+    for (path, body, (status, code, field)) in cases {
+        let r = c.post(path, body).await.unwrap();
+        assert_eq!(
+            error_of(&r),
+            (status, code.to_string(), field.map(String::from)),
+            "{path} {body}"
+        );
+    }
+    // The same id: same payload is the original result, a different one 409 naming the field.
+    let body = r#"{"id":"c1","queue":"en-chat","priority":2,"customer_id":"u1"}"#;
+    let first = c.post("/v1/contacts", body).await.unwrap();
+    assert_eq!(first.status, 201);
+    let again = c.post("/v1/contacts", body).await.unwrap();
+    assert_eq!((again.status, &again.body), (201, &first.body));
+    let r = c
+        .post(
+            "/v1/contacts",
+            r#"{"id":"c1","queue":"en-chat","priority":3,"customer_id":"u1"}"#,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(&r),
+        (409, "duplicate-id".into(), Some("priority".into()))
+    );
+    // Operations on unknown contacts, wrong states, unknown agents.
+    assert_eq!(
+        error_of(&c.get("/v1/contacts/nope").await.unwrap()),
+        (404, "not-found".into(), Some("id".into()))
+    );
+    let r = c
+        .post("/v1/contacts/c1/accept", r#"{"agent":"ghost"}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(&r),
+        (409, "agent-not-logged-in".into(), Some("agent".into()))
+    );
+    let r = c
+        .post("/v1/contacts/c1/transfer", r#"{"queue":"en-chat"}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(&r),
+        (409, "same-queue".into(), Some("queue".into()))
+    );
+    let r = c
+        .post("/v1/agents/a-9/state", r#"{"state":"lunch"}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(&r),
+        (400, "invalid-field".into(), Some("state".into()))
+    );
+    // Bodies over the limit, unknown routes and methods.
+    let big = json!({"id": "c2", "queue": "en-chat", "customer_id": "x".repeat(2000)}).to_string();
+    assert_eq!(error_of(&c.post("/v1/contacts", big).await.unwrap()).0, 413);
+    assert_eq!(error_of(&c.get("/v1/nothing").await.unwrap()).0, 404);
+    assert_eq!(error_of(&c.get("/v1/contacts").await.unwrap()).0, 405);
+    let r = c.get("/v1/events?types=offered,exploded").await.unwrap();
+    assert_eq!(
+        error_of(&r),
+        (422, "unknown-event-type".into(), Some("types".into()))
+    );
+    // Still healthy after all that, and nothing bad reached the log.
+    let h = c.get("/healthz").await.unwrap().json();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["log_entries"], 1);
+}
+
+#[test]
+fn check_config_reports_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write_config(dir.path(), "", "");
+    let out = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
+        .args(["serve", "--check-config", "--config"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&good)
+        .unwrap()
+        .replace("rate_per_second = 100000", "rate_per_second = -5")
+        .replace(
+            "role = \"integration\"\ntoken",
+            "role = \"integrator\"\ntoken",
+        );
+    std::fs::write(&good, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
+        .args(["serve", "--check-config", "--config"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("serve.toml:18:8: server.tokens[1].role"),
+        "{err}"
+    );
+    // The bundled daemon file is valid.
+    let out = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
+        .args(["serve", "--check-config", "--config"])
+        .arg(root().join("config/serve.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
