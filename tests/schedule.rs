@@ -203,15 +203,18 @@ fn breaks(
     out
 }
 
+/// (group, start, end, breaks text, count): one shift of schedule.csv or roster.csv.
+type ShiftRow = (
+    String,
+    DateTime<FixedOffset>,
+    DateTime<FixedOffset>,
+    String,
+    f64,
+);
+
 /// Agents on duty per (group, interval start), from rows with start, end, breaks and a count.
 fn on_duty(
-    rows: &[(
-        String,
-        DateTime<FixedOffset>,
-        DateTime<FixedOffset>,
-        String,
-        f64,
-    )],
+    rows: &[ShiftRow],
     intervals: &[DateTime<FixedOffset>],
 ) -> BTreeMap<(String, DateTime<FixedOffset>), f64> {
     let mut duty = BTreeMap::new();
