@@ -307,8 +307,8 @@ pub fn plan_shifts(
 
 /// [`plan_shifts`] on an instance and requirement matrix already built.
 ///
-/// The MIP is solved in two steps. Its LP relaxation (CBC, primal simplex after CLP's idiot
-/// crash) gives the lower bound and a fractional plan, which [`rounding`] turns into an integral
+/// The MIP is solved in two steps. Its LP relaxation (CLP: barrier, then crossover; see [`clp`])
+/// gives the lower bound and a fractional plan, which [`rounding`] turns into an integral
 /// one satisfying every constraint; with queues then allocated exactly ([`allocate`]), that plan
 /// is usually within a fraction of a percent of the bound on a week-long model. Only when it is
 /// not within `options.gap` does CBC's branch and bound run on the MIP, started from the rounded
