@@ -42,22 +42,7 @@ pub fn read_rows<T: DeserializeOwned>(
         other => row_error(1, format!("{other:?}")),
     })?;
     if let Some(expected) = header {
-        let found: Vec<String> = reader
-            .headers()
-            .map_err(|e| row_error(1, e.to_string()))?
-            .iter()
-            .map(str::to_string)
-            .collect();
-        if found != expected {
-            return Err(row_error(
-                1,
-                format!(
-                    "expected the header `{}`, found `{}`",
-                    expected.join(","),
-                    found.join(",")
-                ),
-            ));
-        }
+        check_header(&mut reader, expected).map_err(|m| row_error(1, m))?;
     }
     let mut rows = Vec::new();
     for (i, rec) in reader.deserialize::<T>().enumerate() {
@@ -71,6 +56,27 @@ pub fn read_rows<T: DeserializeOwned>(
         rows.push((line, row));
     }
     Ok(rows)
+}
+
+/// The header must be exactly `expected`, in that order; the message says what was found.
+pub fn check_header<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    expected: &[&str],
+) -> Result<(), String> {
+    let found: Vec<String> = reader
+        .headers()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if found != expected {
+        return Err(format!(
+            "expected the header `{}`, found `{}`",
+            expected.join(","),
+            found.join(",")
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
