@@ -101,10 +101,11 @@ pub fn forecast_series(
             .events
             .iter()
             .filter_map(|e| {
-                let (first, last) = e.span();
+                // The event day itself: its ramp and after-wave span weeks (21 + 10 days for
+                // Double-11) and shading them would cover the whole chart.
                 let span = TimeSpan {
-                    start: local_midnight(scenario, first),
-                    end: local_midnight(scenario, last + Duration::days(1)),
+                    start: local_midnight(scenario, e.date),
+                    end: local_midnight(scenario, e.date + Duration::days(1)),
                 };
                 (span.end > shown_from && span.start < horizon.end).then(|| EventWindow {
                     name: e.name.clone(),
