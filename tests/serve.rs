@@ -818,6 +818,22 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         error_of(&r),
         (422, "unknown-event-type".into(), Some("types".into()))
     );
+    // HTTP/2 with prior knowledge works too, requests side by side on one connection.
+    let h2 = Client::connect_h2(d.addr, Some(ADMIN)).await.unwrap();
+    let mut calls = Vec::new();
+    for _ in 0..8 {
+        let mut c = h2.share().unwrap();
+        calls.push(tokio::spawn(async move {
+            c.get("/v1/contacts/c1").await.unwrap()
+        }));
+    }
+    for call in calls {
+        let r = call.await.unwrap();
+        assert_eq!(
+            (r.status, r.json()["contact"]["id"].as_str()),
+            (200, Some("c1"))
+        );
+    }
     // Still healthy after all that, and nothing bad reached the log.
     let h = c.get("/healthz").await.unwrap().json();
     assert_eq!(h["status"], "ok");

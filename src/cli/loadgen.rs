@@ -66,6 +66,10 @@ pub struct LoadgenArgs {
     /// Prefix of contact and agent ids (default: from the clock, so runs never collide).
     #[arg(long)]
     pub prefix: Option<String>,
+    /// Speak HTTP/2 (prior knowledge): `--connections` requests in flight over a few
+    /// connections instead of one connection per request in flight.
+    #[arg(long)]
+    pub http2: bool,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
@@ -106,9 +110,12 @@ pub struct Percentiles {
     pub max: f64,
 }
 
-/// A fixed set of connections, lent one request at a time.
+/// A fixed set of connections, lent one request at a time (HTTP/1.1), or a few HTTP/2
+/// connections shared by all requests; `permits` bounds the requests in flight either way.
 struct Pool {
     free: Mutex<Vec<Client>>,
+    shared: Vec<Client>,
+    next: AtomicU64,
     permits: Semaphore,
     addr: SocketAddr,
     token: String,
@@ -122,6 +129,18 @@ impl Pool {
         body: String,
     ) -> Result<crate::serve::client::Answer, String> {
         let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
+        if !self.shared.is_empty() {
+            let i = self.next.fetch_add(1, Relaxed) as usize % self.shared.len();
+            let Some(mut client) = self.shared[i].share() else {
+                return Err("not an HTTP/2 connection".into());
+            };
+            let r = if post {
+                client.post(path, body).await
+            } else {
+                client.get(path).await
+            };
+            return r.map_err(|e| e.to_string());
+        }
         let idle = self.free.lock().map_err(|e| e.to_string())?.pop();
         let mut client = match idle {
             Some(c) if c.is_open() => c,
@@ -256,18 +275,27 @@ async fn drive(
             .map_or(0, |d| d.as_millis());
         format!("lg{t}-")
     });
-    let new_pool = || {
-        Arc::new(Pool {
+    let new_pool = || async {
+        let mut shared = Vec::new();
+        if args.http2 {
+            // A connection per 100 requests in flight (servers cap streams per connection).
+            for _ in 0..args.connections.div_ceil(100) {
+                shared.push(Client::connect_h2(addr, Some(&token)).await?);
+            }
+        }
+        anyhow::Ok(Arc::new(Pool {
             free: Mutex::new(Vec::new()),
+            shared,
+            next: AtomicU64::new(0),
             permits: Semaphore::new(args.connections),
             addr,
             token: token.clone(),
-        })
+        }))
     };
     // Creates and agents' actions use separate connections, so a surge of arrivals cannot
     // crowd out the completions that free agents (as separate systems would not).
-    let pool = new_pool();
-    let agent_pool = new_pool();
+    let pool = new_pool().await?;
+    let agent_pool = new_pool().await?;
     let tally = Arc::new(Tally::default());
     let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
 

@@ -1,6 +1,6 @@
 //! The server's moving parts and their lifetimes, after tokio-rs/mini-redis: a [`Listener`]
 //! that owns the accept loop and the connection limit, one [`Handler`] per connection that runs
-//! HTTP/1.1 over it, and graceful shutdown threaded through both with [`Shutdown`].
+//! HTTP/1.1 or HTTP/2 over it, and graceful shutdown threaded through both with [`Shutdown`].
 //!
 //! [`serve`] wires the daemon: it recovers the engine from the store, starts the engine thread
 //! and the group-commit thread, binds, accepts until a shutdown signal (or a fatal log
@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Semaphore};
@@ -99,9 +99,10 @@ impl Listener {
 impl Handler {
     async fn run(mut self) {
         let service = TowerToHyperService::new(self.app);
-        let conn = hyper::server::conn::http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(self.stream), service);
+        // HTTP/1.1, or HTTP/2 with prior knowledge (one connection carrying many requests at
+        // once, as a contact platform or the load generator may prefer).
+        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        let conn = builder.serve_connection(TokioIo::new(self.stream), service);
         tokio::pin!(conn);
         tokio::select! {
             r = conn.as_mut() => {
