@@ -35,7 +35,7 @@
 //!    what they missed, and memory does not grow with load.
 //!
 //! Recovery replays the whole log: the core's state is not serializable, so there are no
-//! snapshots; replay runs at hundreds of thousands of records per second.
+//! snapshots; replay runs at about 260,000 records per second (`benches/serve_engine.rs`).
 
 pub mod api;
 pub mod auth;
