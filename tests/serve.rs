@@ -818,6 +818,23 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         error_of(&r),
         (422, "unknown-event-type".into(), Some("types".into()))
     );
+    // Every route of the OpenAPI document is served (401 without a token, not 404 or 405),
+    // and the daemon serves the document itself.
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("openapi.json")).unwrap())
+            .unwrap();
+    let mut anonymous = Client::connect(d.addr, None).await.unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let url = path.replace("{id}", "x");
+            let method = hyper::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = anonymous.request(method.clone(), &url, "").await.unwrap();
+            let public = ["/healthz", "/openapi.json"].contains(&path.as_str());
+            assert_eq!(r.status, if public { 200 } else { 401 }, "{method} {path}");
+        }
+    }
+    let served: Value = anonymous.get("/openapi.json").await.unwrap().json();
+    assert_eq!(served, doc);
     // HTTP/2 with prior knowledge works too, requests side by side on one connection.
     let h2 = Client::connect_h2(d.addr, Some(ADMIN)).await.unwrap();
     let mut calls = Vec::new();
