@@ -500,6 +500,103 @@ impl Timers {
     }
 }
 
+/// Live contact ids → slots. Drivers hand out ids in (roughly) increasing order, so the ids
+/// alive at any moment sit in a band: a window indexed by `id − base` answers with one memory
+/// access instead of a hash probe. Ids far ahead of the band, behind it, or alive so long that
+/// the band moved on without them go to a hash map.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ContactIndex {
+    base: u64,
+    window: VecDeque<u32>,
+    in_window: usize,
+    others: FxMap<u64, u32>,
+}
+
+/// Absent from the window.
+const NO_SLOT: u32 = u32::MAX;
+/// How far past the window's end an id may land and still extend it.
+const MAX_GAP: u64 = 4096;
+
+impl ContactIndex {
+    pub fn get(&self, id: u64) -> Option<u32> {
+        if let Some(off) = id.checked_sub(self.base) {
+            if off < self.window.len() as u64 {
+                let slot = self.window[off as usize];
+                if slot != NO_SLOT {
+                    return Some(slot);
+                }
+            }
+        }
+        if self.others.is_empty() {
+            None
+        } else {
+            self.others.get(&id).copied()
+        }
+    }
+
+    /// Adds a live id (not already present).
+    pub fn insert(&mut self, id: u64, slot: u32) {
+        if self.in_window == 0 {
+            self.window.clear();
+            self.base = id;
+        }
+        match id.checked_sub(self.base) {
+            Some(off) if off < self.window.len() as u64 + MAX_GAP => {
+                let off = off as usize;
+                while self.window.len() <= off {
+                    self.window.push_back(NO_SLOT);
+                }
+                self.window[off] = slot;
+                self.in_window += 1;
+            }
+            _ => {
+                self.others.insert(id, slot);
+            }
+        }
+        self.trim();
+    }
+
+    pub fn remove(&mut self, id: u64) -> Option<u32> {
+        if let Some(off) = id.checked_sub(self.base) {
+            if off < self.window.len() as u64 && self.window[off as usize] != NO_SLOT {
+                let slot = std::mem::replace(&mut self.window[off as usize], NO_SLOT);
+                self.in_window -= 1;
+                self.trim();
+                return Some(slot);
+            }
+        }
+        self.others.remove(&id)
+    }
+
+    /// Drops absent ids at the front; once the window is mostly holes, moves the long-lived
+    /// contacts at its front into the map so memory stays proportional to live contacts.
+    fn trim(&mut self) {
+        loop {
+            match self.window.front() {
+                Some(&NO_SLOT) => {}
+                Some(&slot) if self.window.len() > 2 * self.in_window + 1024 => {
+                    self.others.insert(self.base, slot);
+                    self.in_window -= 1;
+                }
+                _ => break,
+            }
+            self.window.pop_front();
+            self.base += 1;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.in_window + self.others.len()
+    }
+
+    pub fn clear(&mut self) {
+        self.window.clear();
+        self.in_window = 0;
+        self.others.clear();
+        self.base = 0;
+    }
+}
+
 /// A set of ids kept as disjoint inclusive ranges, so the sequential ids drivers hand out
 /// collapse into a few ranges that stay in cache however many contacts have been seen. The
 /// highest range is kept apart: the next sequential id only extends it.
@@ -632,6 +729,46 @@ mod tests {
             let probe = (rng >> 13) % 300;
             assert_eq!(s.contains(probe), b.contains(&probe), "{probe}");
         }
+    }
+
+    #[test]
+    fn contact_index_matches_a_map() {
+        let mut ix = ContactIndex::default();
+        let mut map = std::collections::BTreeMap::new();
+        let mut rng = 99u64;
+        let mut next = 1_000u64;
+        for step in 0..200_000u64 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = rng >> 33;
+            if r % 3 != 0 || map.is_empty() {
+                // Mostly sequential ids, now and then far ahead or behind.
+                let id = match r % 97 {
+                    0 => next + 1_000_000,
+                    1 => r % 500,
+                    _ => {
+                        next += 1;
+                        next
+                    }
+                };
+                if let std::collections::btree_map::Entry::Vacant(e) = map.entry(id) {
+                    e.insert(step as u32);
+                    ix.insert(id, step as u32);
+                }
+            } else {
+                // Remove an old one more often than a new one, but keep some alive long.
+                let keys: Vec<u64> = map.keys().copied().take(8).collect();
+                let id = keys[(r as usize / 3) % keys.len()];
+                if r % 50 != 0 {
+                    assert_eq!(ix.remove(id), map.remove(&id));
+                }
+            }
+            let probe = next.saturating_sub(r % 3_000);
+            assert_eq!(ix.get(probe), map.get(&probe).copied(), "{probe}");
+            assert_eq!(ix.len(), map.len());
+        }
+        assert!(ix.window.len() <= 2 * ix.in_window + 1024 + MAX_GAP as usize);
     }
 
     #[test]

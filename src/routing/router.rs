@@ -18,8 +18,8 @@ use crate::model::{Channel, Language, Queue, Skill, SkillLevel};
 use crate::scenario::Scenario;
 
 use super::index::{
-    lane_bucket, BucketLayout, Entry, FxMap, IdSet, Lane, LaneEntry, LaneKey, Pool, Ring, Timer,
-    TimerKind, Timers,
+    lane_bucket, BucketLayout, ContactIndex, Entry, FxMap, IdSet, Lane, LaneEntry, LaneKey, Pool,
+    Ring, Timer, TimerKind, Timers,
 };
 use super::policy::{
     channel_index, escalation_queue_name, PolicyErrors, RoutingPolicy, Selection, Urgency,
@@ -320,7 +320,7 @@ pub struct Router {
     pub(super) customer_of: Vec<Option<CustomerId>>,
     pub(super) free_slots: Vec<u32>,
     /// Live contacts only, so the map stays small and in cache.
-    pub(super) contact_ix: FxMap<ContactId, u32>,
+    pub(super) contact_ix: ContactIndex,
     /// Every contact id ever seen (duplicate detection), and those that were abandoned.
     pub(super) seen: IdSet,
     pub(super) abandoned: IdSet,
@@ -572,7 +572,7 @@ impl Router {
             epochs: Vec::new(),
             customer_of: Vec::new(),
             free_slots: Vec::new(),
-            contact_ix: FxMap::default(),
+            contact_ix: ContactIndex::default(),
             seen: IdSet::default(),
             abandoned: IdSet::default(),
             live_contacts: 0,
@@ -828,7 +828,7 @@ impl Router {
             }
         };
         self.live_contacts += 1;
-        self.contact_ix.insert(contact, slot);
+        self.contact_ix.insert(contact.0, slot);
         self.seen.insert(contact.0);
         if !self.try_sticky(slot, out) {
             self.place(slot, out);
@@ -1462,7 +1462,7 @@ impl Router {
         c.held_for = NONE;
         c.agent = NONE;
         self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
-        self.contact_ix.remove(&c.id);
+        self.contact_ix.remove(c.id.0);
         if state == ContactState::Abandoned {
             self.abandoned.insert(c.id.0);
         }
@@ -1501,8 +1501,8 @@ impl Router {
     }
 
     fn live_contact(&self, contact: ContactId, operation: Operation) -> Result<u32, Rejection> {
-        match self.contact_ix.get(&contact) {
-            Some(&slot) => Ok(slot),
+        match self.contact_ix.get(contact.0) {
+            Some(slot) => Ok(slot),
             None => match self.finished_state(contact) {
                 Some(state) => Err(Rejection::ContactNotInState {
                     contact,
@@ -2181,15 +2181,15 @@ impl Router {
 
     /// The state of any contact ever seen (finished ones included).
     pub fn contact_state(&self, contact: ContactId) -> Option<ContactState> {
-        match self.contact_ix.get(&contact) {
-            Some(&slot) => Some(self.contacts[slot as usize].state),
+        match self.contact_ix.get(contact.0) {
+            Some(slot) => Some(self.contacts[slot as usize].state),
             None => self.finished_state(contact),
         }
     }
 
     /// A live (not yet finished) contact.
     pub fn contact(&self, contact: ContactId) -> Option<ContactView> {
-        let &slot = self.contact_ix.get(&contact)?;
+        let slot = self.contact_ix.get(contact.0)?;
         let c = self.contacts.get(slot as usize).filter(|c| c.live)?;
         let q = &self.queues[c.queue as usize];
         let holder = if c.agent != NONE { c.agent } else { c.held_for };
