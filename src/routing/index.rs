@@ -742,7 +742,7 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let r = rng >> 33;
-            if r % 3 != 0 || map.is_empty() {
+            if !r.is_multiple_of(3) || map.is_empty() {
                 // Mostly sequential ids, now and then far ahead or behind.
                 let id = match r % 97 {
                     0 => next + 1_000_000,
@@ -760,7 +760,7 @@ mod tests {
                 // Remove an old one more often than a new one, but keep some alive long.
                 let keys: Vec<u64> = map.keys().copied().take(8).collect();
                 let id = keys[(r as usize / 3) % keys.len()];
-                if r % 50 != 0 {
+                if !r.is_multiple_of(50) {
                     assert_eq!(ix.remove(id), map.remove(&id));
                 }
             }
