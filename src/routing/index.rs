@@ -500,19 +500,120 @@ impl Timers {
     }
 }
 
+/// Live contact ids → slots. Drivers hand out ids in (roughly) increasing order, so the ids
+/// alive at any moment sit in a band: a window indexed by `id − base` answers with one memory
+/// access instead of a hash probe. Ids far ahead of the band, behind it, or alive so long that
+/// the band moved on without them go to a hash map.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ContactIndex {
+    base: u64,
+    window: VecDeque<u32>,
+    in_window: usize,
+    others: FxMap<u64, u32>,
+}
+
+/// Absent from the window.
+const NO_SLOT: u32 = u32::MAX;
+/// How far past the window's end an id may land and still extend it.
+const MAX_GAP: u64 = 4096;
+
+impl ContactIndex {
+    pub fn get(&self, id: u64) -> Option<u32> {
+        if let Some(off) = id.checked_sub(self.base) {
+            if off < self.window.len() as u64 {
+                let slot = self.window[off as usize];
+                if slot != NO_SLOT {
+                    return Some(slot);
+                }
+            }
+        }
+        if self.others.is_empty() {
+            None
+        } else {
+            self.others.get(&id).copied()
+        }
+    }
+
+    /// Adds a live id (not already present).
+    pub fn insert(&mut self, id: u64, slot: u32) {
+        if self.in_window == 0 {
+            self.window.clear();
+            self.base = id;
+        }
+        match id.checked_sub(self.base) {
+            Some(off) if off < self.window.len() as u64 + MAX_GAP => {
+                let off = off as usize;
+                while self.window.len() <= off {
+                    self.window.push_back(NO_SLOT);
+                }
+                self.window[off] = slot;
+                self.in_window += 1;
+            }
+            _ => {
+                self.others.insert(id, slot);
+            }
+        }
+        self.trim();
+    }
+
+    pub fn remove(&mut self, id: u64) -> Option<u32> {
+        if let Some(off) = id.checked_sub(self.base) {
+            if off < self.window.len() as u64 && self.window[off as usize] != NO_SLOT {
+                let slot = std::mem::replace(&mut self.window[off as usize], NO_SLOT);
+                self.in_window -= 1;
+                self.trim();
+                return Some(slot);
+            }
+        }
+        self.others.remove(&id)
+    }
+
+    /// Drops absent ids at the front; once the window is mostly holes, moves the long-lived
+    /// contacts at its front into the map so memory stays proportional to live contacts.
+    fn trim(&mut self) {
+        loop {
+            match self.window.front() {
+                Some(&NO_SLOT) => {}
+                Some(&slot) if self.window.len() > 2 * self.in_window + 1024 => {
+                    self.others.insert(self.base, slot);
+                    self.in_window -= 1;
+                }
+                _ => break,
+            }
+            self.window.pop_front();
+            self.base += 1;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.in_window + self.others.len()
+    }
+
+    pub fn clear(&mut self) {
+        self.window.clear();
+        self.in_window = 0;
+        self.others.clear();
+        self.base = 0;
+    }
+}
+
 /// A set of ids kept as disjoint inclusive ranges, so the sequential ids drivers hand out
-/// collapse into a few ranges that stay in cache however many contacts have been seen.
+/// collapse into a few ranges that stay in cache however many contacts have been seen. The
+/// highest range is kept apart: the next sequential id only extends it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub(crate) struct IdSet {
+    /// Every range but the highest, by start.
     ranges: BTreeMap<u64, u64>,
+    /// The highest range.
+    tail: Option<(u64, u64)>,
 }
 
 impl IdSet {
     pub fn contains(&self, id: u64) -> bool {
-        match self.ranges.last_key_value() {
+        match self.tail {
             None => false,
-            Some((_, &last)) if id > last => false,
-            _ => self
+            Some((start, last)) if id >= start => id <= last,
+            Some(_) => self
                 .ranges
                 .range(..=id)
                 .next_back()
@@ -522,40 +623,45 @@ impl IdSet {
 
     /// Adds an id; false if it was already there.
     pub fn insert(&mut self, id: u64) -> bool {
-        // Fast path: the next id after the highest seen extends the last range.
-        if let Some(mut last) = self.ranges.last_entry() {
-            if *last.get() < id {
-                if *last.get() + 1 == id {
-                    *last.get_mut() = id;
-                } else {
-                    self.ranges.insert(id, id);
-                }
-                return true;
+        let Some((start, last)) = self.tail else {
+            self.tail = Some((id, id));
+            return true;
+        };
+        if id > last {
+            if id == last + 1 {
+                self.tail = Some((start, id));
+            } else {
+                self.ranges.insert(start, last);
+                self.tail = Some((id, id));
             }
+            return true;
         }
-        let prev = self.ranges.range(..=id).next_back().map(|(&s, &l)| (s, l));
-        if prev.is_some_and(|(_, last)| id <= last) {
+        if id >= start || self.contains(id) {
             return false;
         }
-        let next_last = if id < u64::MAX {
-            self.ranges.remove(&(id + 1))
+        // Below the tail: merge with the ranges (or the tail) around it.
+        let prev = self.ranges.range(..id).next_back().map(|(&s, &l)| (s, l));
+        let mut new = (id, id);
+        if let Some((s, l)) = prev {
+            if l + 1 == id {
+                self.ranges.remove(&s);
+                new.0 = s;
+            }
+        }
+        if id + 1 == start {
+            self.tail = Some((new.0, last));
         } else {
-            None
-        };
-        let last = next_last.unwrap_or(id);
-        match prev {
-            Some((start, prev_last)) if prev_last + 1 == id => {
-                self.ranges.insert(start, last);
+            if let Some(l) = self.ranges.remove(&(id + 1)) {
+                new.1 = l;
             }
-            _ => {
-                self.ranges.insert(id, last);
-            }
+            self.ranges.insert(new.0, new.1);
         }
         true
     }
 
     pub fn clear(&mut self) {
         self.ranges.clear();
+        self.tail = None;
     }
 }
 
@@ -591,17 +697,78 @@ mod tests {
     #[test]
     fn id_sets_merge_neighbours() {
         let mut s = IdSet::default();
-        for id in [5, 3, 4, 10, 0, u64::MAX, 2, 1] {
-            assert!(s.insert(id));
+        for id in [5, 3, 4, 10, 0, u64::MAX, 2, 1, 11, 9] {
+            assert!(s.insert(id), "{id}");
         }
         assert!(!s.insert(4));
-        assert_eq!(s.ranges.len(), 3, "{:?}", s.ranges);
-        for id in [0, 1, 5, 10, u64::MAX] {
+        assert!(!s.insert(u64::MAX));
+        // [0, 5], [9, 11] and the tail [MAX, MAX].
+        assert_eq!(s.ranges.len(), 2, "{:?} {:?}", s.ranges, s.tail);
+        for id in [0, 1, 5, 9, 10, 11, u64::MAX] {
             assert!(s.contains(id));
         }
-        for id in [6, 9, 11, u64::MAX - 1] {
+        for id in [6, 8, 12, u64::MAX - 1] {
             assert!(!s.contains(id));
         }
+        // Filling a gap just below the tail joins it.
+        let mut s = IdSet::default();
+        for id in [1, 2, 3, 0] {
+            assert!(s.insert(id));
+        }
+        assert_eq!((s.ranges.len(), s.tail), (0, Some((0, 3))));
+        // Against a brute-force set.
+        let mut rng = 12345u64;
+        let mut s = IdSet::default();
+        let mut b = std::collections::BTreeSet::new();
+        for _ in 0..5000 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let id = (rng >> 33) % 300;
+            assert_eq!(s.insert(id), b.insert(id), "{id}");
+            let probe = (rng >> 13) % 300;
+            assert_eq!(s.contains(probe), b.contains(&probe), "{probe}");
+        }
+    }
+
+    #[test]
+    fn contact_index_matches_a_map() {
+        let mut ix = ContactIndex::default();
+        let mut map = std::collections::BTreeMap::new();
+        let mut rng = 99u64;
+        let mut next = 1_000u64;
+        for step in 0..200_000u64 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = rng >> 33;
+            if !r.is_multiple_of(3) || map.is_empty() {
+                // Mostly sequential ids, now and then far ahead or behind.
+                let id = match r % 97 {
+                    0 => next + 1_000_000,
+                    1 => r % 500,
+                    _ => {
+                        next += 1;
+                        next
+                    }
+                };
+                if let std::collections::btree_map::Entry::Vacant(e) = map.entry(id) {
+                    e.insert(step as u32);
+                    ix.insert(id, step as u32);
+                }
+            } else {
+                // Remove an old one more often than a new one, but keep some alive long.
+                let keys: Vec<u64> = map.keys().copied().take(8).collect();
+                let id = keys[(r as usize / 3) % keys.len()];
+                if !r.is_multiple_of(50) {
+                    assert_eq!(ix.remove(id), map.remove(&id));
+                }
+            }
+            let probe = next.saturating_sub(r % 3_000);
+            assert_eq!(ix.get(probe), map.get(&probe).copied(), "{probe}");
+            assert_eq!(ix.len(), map.len());
+        }
+        assert!(ix.window.len() <= 2 * ix.in_window + 1024 + MAX_GAP as usize);
     }
 
     #[test]

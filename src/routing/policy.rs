@@ -37,6 +37,12 @@ impl RouterConfig {
     pub fn validate(&self) -> Vec<(String, String)> {
         prefixed("policy", self.policy.validate())
     }
+
+    /// Cross-reference problems against the queues, skills and languages the router will run
+    /// with, with field paths from the top of the file.
+    pub fn validate_against(&self, catalog: &Catalog) -> Vec<(String, String)> {
+        prefixed("policy", self.policy.validate_against(catalog))
+    }
 }
 
 /// How the core picks one agent among several eligible ones with free capacity.
