@@ -512,6 +512,35 @@ pub fn generate(scenario: &Scenario, weeks: u32, seed: u64) -> Vec<HistoryRow> {
     rows
 }
 
+/// Generates history over the explicit local dates `first..end` (end exclusive), which may run
+/// past the horizon start, e.g. to obtain the "actual" days a forecast is checked against.
+/// Growth is measured from the horizon start as in [`generate`], so the two agree in level;
+/// the random streams start at `first`, so the counts differ from `generate`'s draws.
+pub fn generate_between(
+    scenario: &Scenario,
+    first: NaiveDate,
+    end: NaiveDate,
+    seed: u64,
+) -> Vec<HistoryRow> {
+    let days = (end - first).num_days().max(0) as u32;
+    let grid =
+        crate::model::TimeGrid::new(scenario.time_zone, scenario.interval_minutes, first, days);
+    let mut rows = Vec::new();
+    for (qi, queue) in scenario.queues.iter().enumerate() {
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (qi as u64 + 1));
+        rows.extend(generate_queue(
+            scenario,
+            queue,
+            &grid,
+            scenario.horizon.start,
+            &mut rng,
+        ));
+    }
+    rows.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.queue.cmp(&b.queue)));
+    rows
+}
+
 fn generate_queue(
     scenario: &Scenario,
     queue: &Queue,

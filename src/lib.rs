@@ -11,9 +11,14 @@
 //! by [`scenario`]. See `ARCHITECTURE.md` for the map and its invariants.
 
 pub mod cli;
+pub mod forecast;
 pub mod history;
 pub mod model;
+pub mod plan;
+pub mod report;
 pub mod routing;
 pub mod scenario;
+pub mod schedule;
 pub mod serve;
+pub mod sim;
 pub mod staffing;

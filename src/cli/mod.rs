@@ -104,3 +104,34 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
+
+/// The history file to use: the one given, else the scenario's, generated on first use (the
+/// bundled scenario ships no private data).
+pub fn scenario_history(
+    scenario: &crate::scenario::Scenario,
+    explicit: Option<std::path::PathBuf>,
+) -> anyhow::Result<std::path::PathBuf> {
+    use anyhow::Context;
+    use std::io::Write;
+    if let Some(p) = explicit {
+        return Ok(p);
+    }
+    let p = scenario.history_path();
+    if !p.exists() {
+        let rows =
+            crate::history::generate(scenario, scenario.history.weeks, scenario.history.seed);
+        let f =
+            std::fs::File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        crate::history::write(&rows, &mut w)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+        w.flush()?;
+        eprintln!(
+            "generated {} weeks of history (seed {}) into {}",
+            scenario.history.weeks,
+            scenario.history.seed,
+            p.display()
+        );
+    }
+    Ok(p)
+}

@@ -1,11 +1,18 @@
-//! `peakcrew plan`: the planner's whole job in one command.
+//! `peakcrew plan`: the planner's whole job in one command, writing every stage's file and the
+//! report into the output folder.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
 
-use super::{Global, NotBuilt};
+use super::{load_scenario, print_json, scenario_history, Global};
+use crate::plan::{self, PlanError, Stage};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -19,13 +26,220 @@ pub struct PlanArgs {
     /// No progress bars or stage messages.
     #[arg(long)]
     pub quiet: bool,
+    /// Solver time limit for the shift plan, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub time_limit: u32,
+    /// Relative MIP gap at which the shift plan stops.
+    #[arg(long, default_value_t = 0.01)]
+    pub gap: f64,
+    /// Simulation replications.
+    #[arg(long, default_value_t = 4)]
+    pub replications: u32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
-pub fn run(_args: PlanArgs, _global: Global) -> anyhow::Result<ExitCode> {
-    Err(NotBuilt {
-        command: "plan",
-        stage: "end-to-end planning",
-        issue: 9,
+/// Shows what stage is running: a spinner on a terminal, a line otherwise, nothing when quiet.
+struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        Progress {
+            bar: None,
+            quiet,
+            started: Instant::now(),
+        }
     }
-    .into())
+
+    fn stage(&mut self, stage: Stage, what: &str) {
+        self.finish();
+        if self.quiet {
+            return;
+        }
+        self.started = Instant::now();
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix:>10} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(stage.name());
+            bar.set_message(what.to_string());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            self.bar = Some(bar);
+        } else {
+            eprintln!("{:>10}: {what}", stage.name());
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+            eprintln!(
+                "{:>10}: done in {:.1} s",
+                bar.prefix(),
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
+/// The one object `--json` prints and `summary.json` holds.
+#[derive(Debug, Serialize)]
+pub struct PlanSummaryOut {
+    pub scenario: String,
+    pub out: PathBuf,
+    pub files: Vec<String>,
+    pub stages_seconds: Vec<(String, f64)>,
+    pub contacts: f64,
+    pub required_agent_hours: f64,
+    /// The report's KPI table, name → value, so scripts and tests can check it.
+    pub kpis: std::collections::BTreeMap<String, f64>,
+    pub schedule: crate::schedule::PlanSummary,
+    pub warnings: Vec<String>,
+}
+
+fn write_file(
+    dir: &Path,
+    name: &str,
+    files: &mut Vec<String>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let path = dir.join(name);
+    let f = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    write(&mut w).with_context(|| format!("cannot write {}", path.display()))?;
+    std::io::Write::flush(&mut w).with_context(|| format!("cannot write {}", path.display()))?;
+    files.push(name.to_string());
+    Ok(())
+}
+
+fn csv_err(e: csv::Error) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
+    let quiet = args.quiet || global.json;
+    let mut progress = Progress::new(quiet);
+    let scenario = load_scenario(&args.scenario)?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut files = Vec::new();
+    let mut stages = Vec::new();
+    let mut timer = Instant::now();
+    let mut lap = |stage: Stage, stages: &mut Vec<(String, f64)>| {
+        stages.push((stage.name().to_string(), timer.elapsed().as_secs_f64()));
+        timer = Instant::now();
+    };
+
+    progress.stage(Stage::Forecast, "reading history and forecasting");
+    let history_path = scenario_history(&scenario, args.history.clone())?;
+    let history = crate::history::read(&history_path).map_err(|e| PlanError {
+        stage: Stage::Forecast,
+        message: e.to_string(),
+    })?;
+    let fc = crate::forecast::forecast_history(
+        &scenario,
+        &history,
+        &history_path.display().to_string(),
+        scenario.horizon.start,
+        scenario.horizon.days,
+    )
+    .map_err(|e| PlanError {
+        stage: Stage::Forecast,
+        message: e.to_string(),
+    })?;
+    write_file(&args.out, "forecast.csv", &mut files, |w| {
+        crate::forecast::write_forecast(&fc.rows, w).map_err(csv_err)
+    })?;
+    lap(Stage::Forecast, &mut stages);
+
+    progress.stage(Stage::Staffing, "sizing every queue and interval");
+    let loads: Vec<crate::staffing::requirements::IntervalLoad> =
+        fc.rows.iter().map(Into::into).collect();
+    let reqs =
+        crate::staffing::requirements::requirements(&scenario, &loads).map_err(|e| PlanError {
+            stage: Stage::Staffing,
+            message: e.to_string(),
+        })?;
+    write_file(&args.out, "requirements.csv", &mut files, |w| {
+        crate::staffing::write_requirements(&reqs, w).map_err(csv_err)
+    })?;
+    lap(Stage::Staffing, &mut stages);
+
+    progress.stage(Stage::Schedule, "solving the shift plan (LP/MIP, CBC)");
+    let options = crate::schedule::ScheduleOptions {
+        time_limit_seconds: args.time_limit as f64,
+        gap: args.gap,
+        ..Default::default()
+    };
+    let shift_plan =
+        crate::schedule::plan_shifts(&scenario, &reqs, &options).map_err(|e| PlanError {
+            stage: Stage::Schedule,
+            message: e.to_string(),
+        })?;
+    crate::schedule::files::write_plan(&shift_plan, &args.out).map_err(|e| PlanError {
+        stage: Stage::Schedule,
+        message: e.to_string(),
+    })?;
+    files.extend(["schedule.csv", "coverage.csv", "allocation.csv"].map(String::from));
+    lap(Stage::Schedule, &mut stages);
+
+    progress.stage(Stage::Report, "writing report.html");
+    let input = plan::report_input(&scenario, &history, &fc, &reqs, &shift_plan);
+    write_file(&args.out, "report.html", &mut files, |w| {
+        w.write_all(crate::report::render_html(&input).as_bytes())
+    })?;
+    lap(Stage::Report, &mut stages);
+    progress.finish();
+
+    let summary = PlanSummaryOut {
+        scenario: scenario.name.clone(),
+        out: args.out.clone(),
+        files: {
+            files.push("summary.json".into());
+            files
+        },
+        stages_seconds: stages,
+        contacts: fc.rows.iter().map(|r| r.contacts).sum(),
+        required_agent_hours: reqs
+            .iter()
+            .map(|r| r.required as f64 * r.interval_minutes as f64 / 60.0)
+            .sum(),
+        kpis: input
+            .kpis
+            .iter()
+            .map(|k| (k.name.clone(), k.value))
+            .collect(),
+        schedule: shift_plan.summary.clone(),
+        warnings: fc.warnings.clone(),
+    };
+    let json = serde_json::to_string_pretty(&summary)?;
+    std::fs::write(args.out.join("summary.json"), json + "\n")
+        .with_context(|| format!("cannot write {}", args.out.join("summary.json").display()))?;
+    if global.json {
+        print_json(&summary)?;
+    } else if !quiet {
+        println!(
+            "wrote {} into {}",
+            summary.files.join(", "),
+            args.out.display()
+        );
+        for k in &input.kpis {
+            println!(
+                "  {:<44} {}",
+                k.name,
+                crate::report::kpi_value(&k.format, k.value)
+            );
+        }
+        for w in input.warnings.iter().take(10) {
+            println!("  warning: {}", w.message);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -5,8 +5,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::{print_json, Global, NotBuilt};
+use anyhow::Context;
+
+use super::{load_scenario, print_json, Global};
 use crate::staffing::erlang::{self, Load, Target};
+use crate::staffing::requirements::{self, IntervalLoad};
 
 #[derive(Debug, Args)]
 pub struct ErlangArgs {
@@ -131,11 +134,71 @@ pub fn run_erlang(args: ErlangArgs, global: Global) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_staff(_args: StaffArgs, _global: Global) -> anyhow::Result<ExitCode> {
-    Err(NotBuilt {
-        command: "staff",
-        stage: "staffing",
-        issue: 3,
+/// Per-queue totals of a staffing run, for the summary printout.
+#[derive(Debug, serde::Serialize)]
+struct QueueSummary {
+    queue: String,
+    contacts: f64,
+    peak_required: u32,
+    /// Agent-hours to schedule (after shrinkage) over the horizon.
+    required_agent_hours: f64,
+    /// Lowest expected service level over intervals with contacts.
+    worst_service_level: f64,
+}
+
+pub fn run_staff(args: StaffArgs, global: Global) -> anyhow::Result<ExitCode> {
+    let scenario = load_scenario(&args.scenario)?;
+    let forecast = crate::forecast::read_forecast(&args.forecast)?;
+    let loads: Vec<IntervalLoad> = forecast.iter().map(IntervalLoad::from).collect();
+    let rows = requirements::requirements(&scenario, &loads)?;
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    crate::staffing::write_requirements(&rows, std::io::BufWriter::new(file))
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+
+    let mut summary: Vec<QueueSummary> = Vec::new();
+    for q in &scenario.queues {
+        let mine: Vec<_> = rows.iter().filter(|r| r.queue == q.id).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        summary.push(QueueSummary {
+            queue: q.id.clone(),
+            contacts: mine.iter().map(|r| r.contacts).sum(),
+            peak_required: mine.iter().map(|r| r.required).max().unwrap_or(0),
+            required_agent_hours: mine
+                .iter()
+                .map(|r| r.required as f64 * r.interval_minutes as f64 / 60.0)
+                .sum(),
+            worst_service_level: mine
+                .iter()
+                .filter(|r| r.contacts > 0.0)
+                .map(|r| r.service_level)
+                .fold(1.0, f64::min),
+        });
     }
-    .into())
+    if global.json {
+        print_json(&serde_json::json!({
+            "out": args.out,
+            "rows": rows.len(),
+            "queues": summary,
+        }))?;
+    } else {
+        println!("wrote {} rows to {}", rows.len(), args.out.display());
+        println!(
+            "{:<22} {:>10} {:>6} {:>12} {:>9}",
+            "queue", "contacts", "peak", "agent-hours", "worst SL"
+        );
+        for s in &summary {
+            println!(
+                "{:<22} {:>10.0} {:>6} {:>12.0} {:>8.1}%",
+                s.queue,
+                s.contacts,
+                s.peak_required,
+                s.required_agent_hours,
+                s.worst_service_level * 100.0
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -33,13 +33,27 @@
 //!
 //! Numerics: every series is summed outward from its largest term in log space, so nothing
 //! overflows for any valid input (10⁴ agents and 10⁵ contacts/h are routine) and results carry
-//! ~1e-12 relative error. Sums wider than [`SERIES_MAX_TERMS`] per side (only when λθ or nθ/AHT
+//! ~1e-12 relative error at everyday scales; the error grows with λθ and nθ/AHT, the size of
+//! the logarithms summed (P(abandon) is off by ~3e-9 at λθ = 8e8). Sums wider than [`SERIES_MAX_TERMS`] per side (only when λθ or nθ/AHT
 //! exceed ~1e10, i.e. patience of years) are truncated: finite and in range, but approximate.
 //!
-//! Search: Erlang C starts at the first stable n = ⌊a⌋+1 and carries the recursion upward
-//! (one step and one `exp` per n). Erlang A starts from Erlang C's answer and aims with a
-//! log-scaled secant (3–5 full evaluations per search). Measured single-threaded in release:
-//! ~0.3 µs per Erlang C sizing and ~3 µs per Erlang A sizing at ~90 erlangs.
+//! Search ([`required_agents`], the cold path): Erlang C starts at the first stable n = ⌊a⌋+1
+//! and carries the recursion upward (one step and one `exp` per n). Erlang A starts from
+//! Erlang C's answer and aims with a log-scaled secant (3–5 full evaluations), then walks up
+//! to the occupancy cap (0–2 more).
+//!
+//! Warm start ([`Sizer`], [`required_agents_with_hint`]): consecutive intervals of a queue
+//! have similar loads, so the previous answer, rescaled, predicts the next. From there Erlang
+//! A searches once on "meets the target and within the cap" (two evaluations when the
+//! prediction is right: the answer and one agent fewer) and keeps the result only with a
+//! certificate that the cold path lands on the same n (see `required_a_warm`); Erlang C
+//! searches from the guess instead of from ⌊a⌋+1. The results are the cold path's bit for
+//! bit, for any hint: every B comes from the same recursion and every Erlang A state from the
+//! same function, and where rounding could make the target test switch more than once
+//! (targets within 1e-6 of 0 or 1, λθ ≥ 1e9) the warm start runs the cold path itself.
+//! On the Double-11 workload of `benches/staffing.rs` (75,264 Erlang A cells, ~70 servers on
+//! average) that is ~2.2 evaluations per cell warm against ~4.9 cold, and ~0.8 µs against
+//! ~2.3 µs of thread CPU time per cell (`cargo bench --bench staffing`).
 
 use serde::Serialize;
 use thiserror::Error;
@@ -287,10 +301,18 @@ struct ErlangBTable {
 
 impl ErlangBTable {
     fn new(a: f64) -> Self {
+        let mut table = Self { a, inv: Vec::new() };
+        table.reset(a);
+        table
+    }
+
+    /// Starts over for another load, keeping the allocation (a [`Sizer`] sizes many cells).
+    fn reset(&mut self, a: f64) {
+        self.a = a;
+        self.inv.clear();
         // Room for the usual probes (n up to a few √a above a) without reallocating.
-        let mut inv = Vec::with_capacity((a + 6.0 * a.sqrt()) as usize + 32);
-        inv.push(1.0);
-        Self { a, inv }
+        self.inv.reserve((a + 6.0 * a.sqrt()) as usize + 32);
+        self.inv.push(1.0);
     }
 
     fn get(&mut self, n: u32) -> f64 {
@@ -565,15 +587,11 @@ struct ErlangAState {
 }
 
 impl ErlangAState {
-    fn new(n: u32, a: f64, aht: f64, theta: f64, b: f64) -> Self {
-        let (x, y) = Self::scaled(n, a, aht, theta);
-        let (ln_u_y, mean_u) = log_series(x + 1.0, y);
-        Self::from_series(n, a, theta, x, y, b, ln_u_y, mean_u)
-    }
-
-    /// `new` plus P(answered within t). Every service level in this file comes from here, so
-    /// a given (n, t) always takes the same arithmetic path. When U(y) starts at its largest
-    /// term (the usual case near the answer) U(y) and U(z) share their ratios: one pass.
+    /// The state at n and P(answered within t). Every Erlang A evaluation in this file comes
+    /// from here, so a given n always takes the same arithmetic path, and the state does not
+    /// depend on t (the paired sum's U(y) part takes exactly `log_series`'s steps). When U(y)
+    /// starts at its largest term (the usual case near the answer) U(y) and U(z) share their
+    /// ratios: one pass.
     fn with_service_level(n: u32, a: f64, aht: f64, theta: f64, b: f64, t: f64) -> (Self, f64) {
         let (x, y) = Self::scaled(n, a, aht, theta);
         if y > x + 1.0 {
@@ -910,6 +928,35 @@ fn required_c(
     Ok(c_metrics(n, a, aht, t_report, 1.0 / inv))
 }
 
+/// The time at which probes compute the service level: the reporting time, except for a
+/// service-level target, which needs it at its own answer time to decide. The state is the
+/// same whatever the time, so a probe at the answer is reused whenever the times agree.
+fn probe_time(target: &Target, t_report: f64) -> f64 {
+    match *target {
+        Target::ServiceLevel { answer_seconds, .. } => answer_seconds,
+        _ => t_report,
+    }
+}
+
+/// Whether an Erlang A state meets `target`, given `sl` at [`probe_time`], and the search
+/// score (see [`log_score`]).
+fn a_meets(target: &Target, theta: f64, st: &ErlangAState, sl: f64) -> (bool, f64) {
+    match *target {
+        Target::ServiceLevel { fraction, .. } => {
+            (sl >= fraction, log_score(1.0 - fraction, 1.0 - sl))
+        }
+        Target::Asa { seconds } => {
+            let asa = theta * st.p_abandon;
+            (asa <= seconds, log_score(seconds, asa))
+        }
+        Target::AbandonCap { fraction } => {
+            (st.p_abandon <= fraction, log_score(fraction, st.p_abandon))
+        }
+    }
+}
+
+/// Erlang A sizing, and what set it: the target search from Erlang C's answer, then the cap
+/// loop.
 fn required_a(
     a: f64,
     aht: f64,
@@ -917,8 +964,8 @@ fn required_a(
     target: &Target,
     t_report: f64,
     cap: f64,
-) -> Result<Metrics, ErlangError> {
-    let mut table = ErlangBTable::new(a);
+    table: &mut ErlangBTable,
+) -> Result<(Metrics, Binding), ErlangError> {
     let (guess, slope_hint) = match *target {
         // Caps of a few percent land near n ≈ a.
         Target::AbandonCap { .. } => (to_agents(a.ceil())?, None),
@@ -937,59 +984,38 @@ fn required_a(
             (n, slope)
         }
     };
-    // The smallest n that met so far is the answer when the search ends: keep its state (and
-    // its service level at the target's answer time, reusable if that is the reporting time).
-    let mut best: Option<(ErlangAState, Option<(f64, f64)>)> = None;
+    let t_probe = probe_time(target, t_report);
+    // The smallest n that met so far is the answer when the search ends: keep its state.
+    let mut best: Option<(ErlangAState, f64)> = None;
     let n_target = monotone_search(guess, slope_hint, |n| {
-        let b = table.get(n);
-        let (st, sl_at, ok, score) = match *target {
-            Target::ServiceLevel {
-                fraction,
-                answer_seconds,
-            } => {
-                let (st, sl) =
-                    ErlangAState::with_service_level(n, a, aht, theta, b, answer_seconds);
-                (
-                    st,
-                    Some((answer_seconds, sl)),
-                    sl >= fraction,
-                    log_score(1.0 - fraction, 1.0 - sl),
-                )
-            }
-            Target::Asa { seconds } => {
-                let st = ErlangAState::new(n, a, aht, theta, b);
-                let asa = theta * st.p_abandon;
-                (st, None, asa <= seconds, log_score(seconds, asa))
-            }
-            Target::AbandonCap { fraction } => {
-                let st = ErlangAState::new(n, a, aht, theta, b);
-                (
-                    st,
-                    None,
-                    st.p_abandon <= fraction,
-                    log_score(fraction, st.p_abandon),
-                )
-            }
-        };
+        let (st, sl) = ErlangAState::with_service_level(n, a, aht, theta, table.get(n), t_probe);
+        let (ok, score) = a_meets(target, theta, &st, sl);
         if ok && best.is_none_or(|(b, _)| n < b.n) {
-            best = Some((st, sl_at));
+            best = Some((st, sl));
         }
         (ok, score)
     })?;
     let (mut st, mut sl_at) = match best {
-        Some((b, sl_at)) if b.n == n_target => (b, sl_at),
-        _ => (
-            ErlangAState::new(n_target, a, aht, theta, table.get(n_target)),
-            None,
-        ),
+        Some((b, sl)) if b.n == n_target => (b, (t_probe, sl)),
+        _ => {
+            let (st, sl) = ErlangAState::with_service_level(
+                n_target,
+                a,
+                aht,
+                theta,
+                table.get(n_target),
+                t_report,
+            );
+            (st, (t_report, sl))
+        }
     };
     // Occupancy here is served load per agent. Served load grows with n, so
     // ceil(served(n)/cap) is a valid lower bound to jump to while over the cap.
     loop {
         let served = a * (1.0 - st.p_abandon);
         if !over_cap(served / f64::from(st.n), cap) {
-            return Ok(match sl_at {
-                Some((t, sl)) if t == t_report => st.metrics(t_report, sl),
+            let metrics = match sl_at {
+                (t, sl) if t == t_report => st.metrics(t_report, sl),
                 _ => {
                     let (st, sl) = ErlangAState::with_service_level(
                         st.n,
@@ -1001,15 +1027,164 @@ fn required_a(
                     );
                     st.metrics(t_report, sl)
                 }
-            });
+            };
+            let binding = if st.n == n_target {
+                Binding::Target
+            } else {
+                Binding::Cap
+            };
+            return Ok((metrics, binding));
         }
         let n =
             st.n.checked_add(1)
                 .ok_or_else(too_many)?
                 .max(occupancy_floor(served, cap)?);
-        st = ErlangAState::new(n, a, aht, theta, table.get(n));
-        sl_at = None;
+        let (next, sl) = ErlangAState::with_service_level(n, a, aht, theta, table.get(n), t_report);
+        (st, sl_at) = (next, (t_report, sl));
     }
+}
+
+/// Absolute error allowed for on a computed P(abandon) when certifying a warm answer, at
+/// scale s = max(x, y) (x = nθ/AHT, y = λθ): 1e-9 + 1e-12·s. The series are summed around
+/// logarithms of size ~s, so their error grows like s·2⁻⁵² (measured: 3e-9 at s = 8e8, where
+/// this allows 8e-4; ~1e-12 at everyday scales, where it allows 1e-9).
+fn p_abandon_slack(scale: f64) -> f64 {
+    1.0e-9 + 1.0e-12 * scale
+}
+/// Above this scale the series may be truncated (see the module notes) and their error is
+/// not bounded by [`p_abandon_slack`]: no certificate there.
+const CERTIFIED_SCALE: f64 = 1.0e9;
+
+/// What set a warm answer: the target (one agent fewer misses it) or the occupancy cap.
+#[derive(Clone, Copy, PartialEq)]
+enum Binding {
+    Target,
+    Cap,
+}
+
+/// [`required_a`] warm-started from a guess of the answer (not of the target-minimal n).
+///
+/// `required_a` finds the target-minimal n_target, then walks up the cap loop. Both "meets the
+/// target" and "within the cap" only switch from false to true as n grows, so its answer is
+/// the least m that does both, and one search on the conjunction, steered by the score of
+/// whichever constraint binds, finds it in two evaluations from a good guess (m and m − 1),
+/// where `required_a` needs two for n_target and one or two for the cap loop. The result is
+/// taken only with a certificate that `required_a` lands on the same m:
+/// * m = 1, or m − 1 misses the target: then n_target = m and the cap loop stops at once;
+/// * m − 1 meets the target but is over the cap: then n_target < m, and the cap loop, which
+///   evaluates served(n) = a(1 − P(abandon)) at each n it visits, stops at m provided every n
+///   below m reads as over the cap and no jump ⌈served(n)/cap⌉ passes m. Exact served load
+///   grows with n and occupancy falls with n, so both follow from m − 1's figures with
+///   room for [`p_abandon_slack`] of error on each computed P(abandon).
+///
+/// Otherwise (a near-tie with the cap, or series too wide to bound) `required_a` runs.
+#[allow(clippy::too_many_arguments)]
+fn required_a_warm(
+    a: f64,
+    aht: f64,
+    theta: f64,
+    target: &Target,
+    t_report: f64,
+    cap: f64,
+    guess: u32,
+    table: &mut ErlangBTable,
+) -> Result<(Metrics, Binding), ErlangError> {
+    let t_probe = probe_time(target, t_report);
+    let mut best: Option<(ErlangAState, f64)> = None;
+    // The largest n that failed, whether it met the target, and its served load. When the
+    // search ends this is m − 1 (failing probes only ever raise the lower end).
+    let mut below: Option<(u32, bool, f64)> = None;
+    let found = monotone_search(guess, None, |n| {
+        let (st, sl) = ErlangAState::with_service_level(n, a, aht, theta, table.get(n), t_probe);
+        let (meets, score) = a_meets(target, theta, &st, sl);
+        // As in `required_a`'s cap loop, to the operation.
+        let served = a * (1.0 - st.p_abandon);
+        let occupancy = served / f64::from(n);
+        let ok = meets && !over_cap(occupancy, cap);
+        if ok {
+            if best.is_none_or(|(b, _)| n < b.n) {
+                best = Some((st, sl));
+            }
+        } else if below.is_none_or(|(b, ..)| n > b) {
+            below = Some((n, meets, served));
+        }
+        (ok, score.min(log_score(cap, occupancy)))
+    });
+    let binding = match (found, below) {
+        (Ok(1), _) => Some(Binding::Target),
+        (Ok(m), Some((b, false, _))) if b == m - 1 => Some(Binding::Target),
+        (Ok(m), Some((b, true, served))) if b == m - 1 => {
+            let scale = theta / aht * a.max(f64::from(m));
+            let bounded = scale < CERTIFIED_SCALE;
+            // Served-load error at m − 1 and at the n compared with it.
+            let slack = 2.0 * a * p_abandon_slack(scale);
+            let all_below_over = over_cap((served - slack) / f64::from(b), cap);
+            let no_jump_past = (served + slack) / cap * (1.0 - CAP_REL_TOL) <= f64::from(m);
+            (bounded && all_below_over && no_jump_past).then_some(Binding::Cap)
+        }
+        _ => None,
+    };
+    match (binding, best) {
+        (Some(binding), Some((st, sl))) => {
+            let metrics = if t_probe == t_report {
+                st.metrics(t_report, sl)
+            } else {
+                let (st, sl) = ErlangAState::with_service_level(
+                    st.n,
+                    a,
+                    aht,
+                    theta,
+                    table.get(st.n),
+                    t_report,
+                );
+                st.metrics(t_report, sl)
+            };
+            Ok((metrics, binding))
+        }
+        // Not certified, or no answer below u32::MAX (`required_a` gives the error value).
+        _ => required_a(a, aht, theta, target, t_report, cap, table),
+    }
+}
+
+/// [`required_c`] from a guess, and what set the answer. The answer is max(n_target, ⌈a/cap⌉)
+/// with n_target the first n > a meeting the target; when the occupancy floor meets the
+/// target it is the answer and n_target is not needed, otherwise n_target is found from the
+/// guess by the search Erlang A uses instead of a scan from ⌊a⌋+1. Every B comes from the
+/// forward recursion, as in `required_c`, so the metrics are the same bits.
+#[allow(clippy::too_many_arguments)]
+fn required_c_from(
+    a: f64,
+    aht: f64,
+    target: &Target,
+    t_report: f64,
+    cap: f64,
+    guess: u32,
+    table: &mut ErlangBTable,
+) -> Result<(Metrics, Binding), ErlangError> {
+    let first_stable = to_agents(a.floor() + 1.0)?;
+    let floor = occupancy_floor(a, cap)?;
+    if floor >= first_stable && c_meets(a, aht, target, f64::from(floor), table.get(floor)) {
+        return Ok((
+            c_metrics(floor, a, aht, t_report, table.get(floor)),
+            Binding::Cap,
+        ));
+    }
+    let n_target = monotone_search(guess.max(first_stable), None, |n| {
+        if n < first_stable {
+            return (false, -f64::from(first_stable - n) - 700.0); // unstable: far below
+        }
+        let (nf, b) = (f64::from(n), table.get(n));
+        (
+            c_meets(a, aht, target, nf, b),
+            c_score(a, aht, target, nf, b),
+        )
+    })?;
+    let (n, binding) = if n_target >= floor {
+        (n_target, Binding::Target)
+    } else {
+        (floor, Binding::Cap)
+    };
+    Ok((c_metrics(n, a, aht, t_report, table.get(n)), binding))
 }
 
 /// Minimal agents meeting `target` with occupancy ≤ `max_occupancy`, and the metrics there.
@@ -1034,26 +1209,225 @@ pub fn required_agents(
     max_occupancy: f64,
     patience_seconds: Option<f64>,
 ) -> Result<Metrics, ErlangError> {
-    let a = validate_load(load)?;
-    validate_target(target)?;
-    let t_report = validate_answer("answer_seconds_for_reporting", answer_seconds_for_reporting)?;
-    let cap = check(
-        "max_occupancy",
+    let req = Request::new(
+        load,
+        target,
+        answer_seconds_for_reporting,
         max_occupancy,
-        max_occupancy > 0.0 && max_occupancy <= 1.0,
-        "in (0, 1]",
+        patience_seconds,
     )?;
-    let theta = patience_seconds.map(validate_patience).transpose()?;
-    if theta.is_none() && matches!(target, Target::AbandonCap { .. }) {
-        return Err(ErlangError::AbandonTargetWithoutPatience);
+    if req.a == 0.0 {
+        return Ok(zero_traffic_metrics(0, req.t_report));
     }
-    if a == 0.0 {
-        return Ok(zero_traffic_metrics(0, t_report));
+    match req.theta {
+        None => required_c(req.a, req.aht, &req.target, req.t_report, req.cap),
+        Some(theta) => required_a(
+            req.a,
+            req.aht,
+            theta,
+            &req.target,
+            req.t_report,
+            req.cap,
+            &mut ErlangBTable::new(req.a),
+        )
+        .map(|(m, _)| m),
     }
+}
+
+/// [`required_agents`], searching from `hint` agents: the same result, bit for bit, for any
+/// hint (0 and `u32::MAX` included), only faster when the hint is close to the answer, e.g.
+/// the previous interval's answer for the same queue. [`Sizer`] makes such hints itself.
+///
+/// # Errors
+/// As [`required_agents`], with the same error values.
+pub fn required_agents_with_hint(
+    load: &Load,
+    target: &Target,
+    answer_seconds_for_reporting: f64,
+    max_occupancy: f64,
+    patience_seconds: Option<f64>,
+    hint: u32,
+) -> Result<Metrics, ErlangError> {
+    let req = Request::new(
+        load,
+        target,
+        answer_seconds_for_reporting,
+        max_occupancy,
+        patience_seconds,
+    )?;
+    if req.a == 0.0 {
+        return Ok(zero_traffic_metrics(0, req.t_report));
+    }
+    required_from(&req, hint, &mut ErlangBTable::new(req.a)).map(|(m, _)| m)
+}
+
+/// Sizes a run of similar cells, typically one queue's intervals in time order, each exactly
+/// as [`required_agents`] would (bit for bit, whatever the order or mix of calls), but
+/// warm-started: the previous answer predicts the next, and the search then needs about two
+/// full evaluations (the answer and the agent count below it) instead of four to five. It also
+/// keeps the Erlang B table's allocation from cell to cell.
+///
+/// The prediction is the larger of square-root staffing for the target, n ≈ a + β√a, with β
+/// the excess over the load per √load of the last answer the target set, and the occupancy
+/// floor ⌈a·(1 − P(abandon))/cap⌉ with the last answer's abandonment. Before the first
+/// answer, β = 1 and P(abandon) = 0.
+pub struct Sizer {
+    table: ErlangBTable,
+    excess_per_sqrt_load: f64,
+    served_share: f64,
+}
+
+impl Default for Sizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sizer {
+    /// A sizer with no history.
+    pub fn new() -> Self {
+        Self {
+            table: ErlangBTable::new(0.0),
+            excess_per_sqrt_load: 1.0,
+            served_share: 1.0,
+        }
+    }
+
+    /// Same arguments, result and errors as [`required_agents`].
+    ///
+    /// # Errors
+    /// As [`required_agents`].
+    pub fn required_agents(
+        &mut self,
+        load: &Load,
+        target: &Target,
+        answer_seconds_for_reporting: f64,
+        max_occupancy: f64,
+        patience_seconds: Option<f64>,
+    ) -> Result<Metrics, ErlangError> {
+        let req = Request::new(
+            load,
+            target,
+            answer_seconds_for_reporting,
+            max_occupancy,
+            patience_seconds,
+        )?;
+        let a = req.a;
+        if a == 0.0 {
+            return Ok(zero_traffic_metrics(0, req.t_report));
+        }
+        self.table.reset(a);
+        let by_target = (a + self.excess_per_sqrt_load * a.sqrt()).round();
+        let by_cap = (a * self.served_share / req.cap * (1.0 - CAP_REL_TOL)).ceil();
+        // `as` saturates (a negative estimate gives 0), and any u32 is a valid guess.
+        let guess = by_target.max(by_cap) as u32;
+        let (m, binding) = required_from(&req, guess, &mut self.table)?;
+        self.served_share = 1.0 - m.p_abandon;
+        if binding == Some(Binding::Target) {
+            self.excess_per_sqrt_load = (f64::from(m.agents) - a) / a.sqrt();
+        }
+        Ok(m)
+    }
+}
+
+/// A validated sizing question with a positive or zero load.
+struct Request {
+    a: f64,
+    aht: f64,
+    theta: Option<f64>,
+    target: Target,
+    t_report: f64,
+    cap: f64,
+}
+
+impl Request {
+    fn new(
+        load: &Load,
+        target: &Target,
+        answer_seconds_for_reporting: f64,
+        max_occupancy: f64,
+        patience_seconds: Option<f64>,
+    ) -> Result<Self, ErlangError> {
+        let a = validate_load(load)?;
+        validate_target(target)?;
+        let t_report =
+            validate_answer("answer_seconds_for_reporting", answer_seconds_for_reporting)?;
+        let cap = check(
+            "max_occupancy",
+            max_occupancy,
+            max_occupancy > 0.0 && max_occupancy <= 1.0,
+            "in (0, 1]",
+        )?;
+        let theta = patience_seconds.map(validate_patience).transpose()?;
+        if theta.is_none() && matches!(target, Target::AbandonCap { .. }) {
+            return Err(ErlangError::AbandonTargetWithoutPatience);
+        }
+        Ok(Self {
+            a,
+            aht: load.aht_seconds,
+            theta,
+            target: *target,
+            t_report,
+            cap,
+        })
+    }
+
+    /// Whether rounding could make "meets the target" switch more than once as n grows, so
+    /// that the answer depends on where the search looks: a target within
+    /// [`DELICATE_MARGIN`] of an end of its probability's range (say a service level of
+    /// 1e-13, met or missed by rounding noise), or λθ past [`CERTIFIED_SCALE`]. The warm
+    /// start takes the cold path there, so as to give its answer, whatever it is.
+    fn is_delicate(&self) -> bool {
+        let near_end = |p: f64| !(DELICATE_MARGIN..=1.0 - DELICATE_MARGIN).contains(&p);
+        let Some(theta) = self.theta else {
+            return matches!(self.target, Target::ServiceLevel { fraction, .. } if near_end(fraction));
+        };
+        self.a * theta / self.aht >= CERTIFIED_SCALE
+            || match self.target {
+                Target::ServiceLevel { fraction, .. } | Target::AbandonCap { fraction } => {
+                    near_end(fraction)
+                }
+                // ASA ≤ s is P(abandon) ≤ s/θ.
+                Target::Asa { seconds } => near_end(seconds / theta),
+            }
+    }
+}
+
+/// See [`Request::is_delicate`]. Realistic targets (service levels of 50–99 %, abandonment of
+/// a few percent) are a long way inside.
+const DELICATE_MARGIN: f64 = 1.0e-6;
+
+/// The warm-started search for a > 0, with `table` reset to a: the metrics, and what set
+/// them when known.
+fn required_from(
+    req: &Request,
+    guess: u32,
+    table: &mut ErlangBTable,
+) -> Result<(Metrics, Option<Binding>), ErlangError> {
+    let Request {
+        a,
+        aht,
+        theta,
+        target,
+        t_report,
+        cap,
+    } = *req;
+    if req.is_delicate() {
+        return match theta {
+            None => required_c(a, aht, &target, t_report, cap).map(|m| (m, None)),
+            Some(theta) => required_a(a, aht, theta, &target, t_report, cap, table)
+                .map(|(m, binding)| (m, Some(binding))),
+        };
+    }
+    // Any guess gives the same answer; a far one only costs probes. Keep it within reach of
+    // the answer so that adversarial hints stay cheap.
+    let reach = (2.0 * a / cap + 64.0).min(f64::from(u32::MAX)) as u32;
+    let guess = guess.min(reach);
     match theta {
-        None => required_c(a, load.aht_seconds, target, t_report, cap),
-        Some(theta) => required_a(a, load.aht_seconds, theta, target, t_report, cap),
+        None => required_c_from(a, aht, &target, t_report, cap, guess, table),
+        Some(theta) => required_a_warm(a, aht, theta, &target, t_report, cap, guess, table),
     }
+    .map(|(m, binding)| (m, Some(binding)))
 }
 
 /// Agents to roster so that `raw` remain after shrinkage: ceil(raw / (1 − shrinkage)), with a
@@ -1627,6 +2001,197 @@ mod tests {
             m.agents > 100_000 && m.agents < 101_000 && m.service_level >= 0.8,
             "{m:?}"
         );
+    }
+
+    // ---------------------------------------------------------------- warm-started search
+
+    /// Bit-level equality of two results: `{:?}` prints every f64 in its shortest round-trip
+    /// form, so two finite floats print alike exactly when their bits agree (0.0 and -0.0
+    /// included), and the error values are compared too.
+    #[track_caller]
+    fn assert_same(got: &Result<Metrics, ErlangError>, want: &Result<Metrics, ErlangError>) {
+        assert_eq!(format!("{got:?}"), format!("{want:?}"));
+    }
+
+    /// One random sizing question: (load, target, reporting time, cap, patience).
+    type Case = (Load, Target, f64, f64, Option<f64>);
+
+    fn log_uniform(rng: &mut impl rand::Rng, lo: f64, hi: f64) -> f64 {
+        (lo.ln() + rng.random::<f64>() * (hi / lo).ln()).exp()
+    }
+
+    fn random_case(rng: &mut impl rand::Rng) -> Case {
+        let l = load(log_uniform(rng, 0.01, 2e4), log_uniform(rng, 5.0, 1800.0));
+        // Now and then patience of years: an overloaded queue whose occupancy sits within
+        // rounding of 1, where the cap test is noisy and the warm start must not be fooled.
+        // Those are held to λθ ≤ 1e7 (~3·10⁴ series terms) to keep the test quick.
+        let patience = match rng.random_range(0..10) {
+            0..3 => None,
+            3 | 4 => Some(log_uniform(rng, 1e5, 1e10).min(1e7 * 3600.0 / l.rate_per_hour)),
+            _ => Some(log_uniform(rng, 0.01, 1e7)),
+        };
+        let kinds = if patience.is_some() { 3 } else { 2 };
+        let target = match rng.random_range(0..kinds) {
+            0 => Target::ServiceLevel {
+                fraction: rng.random_range(0.01..0.999),
+                answer_seconds: if rng.random_bool(0.1) {
+                    0.0
+                } else {
+                    log_uniform(rng, 0.1, 3600.0)
+                },
+            },
+            1 => Target::Asa {
+                seconds: log_uniform(rng, 0.01, 3600.0),
+            },
+            _ => Target::AbandonCap {
+                fraction: rng.random_range(0.001..0.6),
+            },
+        };
+        let t_report = match target {
+            Target::ServiceLevel { answer_seconds, .. } if rng.random_bool(0.6) => answer_seconds,
+            _ => rng.random_range(0.0..600.0),
+        };
+        let cap = match rng.random_range(0..10) {
+            0 | 1 => 1.0,
+            2 => 1e-12, // no u32 answer: the error must be the same too
+            3 => log_uniform(rng, 1e-4, 0.3),
+            _ => rng.random_range(0.3..1.0),
+        };
+        (l, target, t_report, cap, patience)
+    }
+
+    fn cold(case: &Case) -> Result<Metrics, ErlangError> {
+        let (l, target, t, cap, patience) = case;
+        required_agents(l, target, *t, *cap, *patience)
+    }
+
+    fn hinted(case: &Case, hint: u32) -> Result<Metrics, ErlangError> {
+        let (l, target, t, cap, patience) = case;
+        required_agents_with_hint(l, target, *t, *cap, *patience, hint)
+    }
+
+    /// Hints worth trying against an answer: adversarial ones and ones near it.
+    fn hints(rng: &mut impl rand::Rng, answer: Option<u32>) -> Vec<u32> {
+        let mut hs = vec![0, 1, 2, u32::MAX, u32::MAX - 1, 1 << 30, rng.random()];
+        if let Some(n) = answer {
+            hs.extend([
+                n,
+                n + 1,
+                n.saturating_sub(1),
+                n + 2,
+                n.saturating_sub(2),
+                n / 2,
+            ]);
+            hs.extend([n.saturating_mul(3), n.saturating_add(1000)]);
+            hs.push(rng.random_range(0..=n.saturating_mul(10).saturating_add(100)));
+        }
+        hs
+    }
+
+    #[test]
+    fn warm_start_matches_cold_search_bit_for_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20261111);
+        let (mut ok, mut errors, mut ties) = (0, 0, 0);
+        for i in 0..3000 {
+            let mut case = random_case(&mut rng);
+            let mut want = cold(&case);
+            // Every fifth case, move the target or the cap onto a value the metrics take
+            // exactly at some agent count near the answer, so that the comparisons with
+            // `>=`/`<=` meet equality.
+            if i % 5 == 0 {
+                if let Ok(m) = &want {
+                    let (l, target, t, cap, patience) = &mut case;
+                    let n = (m.agents + rng.random_range(0..3)).saturating_sub(1).max(1);
+                    let t_at = probe_time(target, *t);
+                    let at = match *patience {
+                        None => erlang_c_metrics(l, n, t_at),
+                        Some(th) => erlang_a_metrics(l, n, t_at, th),
+                    }
+                    .unwrap();
+                    match target {
+                        Target::ServiceLevel { fraction, .. } => *fraction = at.service_level,
+                        Target::Asa { seconds } => *seconds = at.asa_seconds.unwrap_or(*seconds),
+                        Target::AbandonCap { fraction } => *fraction = at.p_abandon,
+                    }
+                    if rng.random_bool(0.5) && at.occupancy > 0.0 {
+                        *cap = at.occupancy;
+                    }
+                    if validate_target(target).is_err() {
+                        continue; // e.g. a service level of exactly 1
+                    }
+                    ties += 1;
+                    want = cold(&case);
+                }
+            }
+            let answer = want.as_ref().ok().map(|m| m.agents);
+            for hint in hints(&mut rng, answer) {
+                assert_same(&hinted(&case, hint), &want);
+            }
+            match want {
+                Ok(_) => ok += 1,
+                Err(_) => errors += 1,
+            }
+        }
+        assert!(
+            ok > 2000 && errors > 100 && ties > 300,
+            "{ok} {errors} {ties}"
+        );
+    }
+
+    #[test]
+    fn sizer_matches_cold_search_over_load_walks() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1111);
+        for _ in 0..150 {
+            let (mut l, target, t, cap, patience) = random_case(&mut rng);
+            let mut sizer = Sizer::new();
+            for _ in 0..40 {
+                // Interval to interval: mostly a few percent, sometimes a jump or a lull.
+                l.rate_per_hour = match rng.random_range(0..20) {
+                    0 => 0.0,
+                    1 => log_uniform(&mut rng, 0.01, 2e4),
+                    _ => (l.rate_per_hour.max(0.01) * log_uniform(&mut rng, 0.8, 1.25)).min(2e4),
+                };
+                let case = (l, target, t, cap, patience);
+                assert_same(
+                    &sizer.required_agents(&l, &target, t, cap, patience),
+                    &cold(&case),
+                );
+            }
+            // A sizer carried over to an unrelated queue still answers exactly.
+            let other = random_case(&mut rng);
+            let (l, target, t, cap, patience) = other;
+            assert_same(
+                &sizer.required_agents(&l, &target, t, cap, patience),
+                &cold(&other),
+            );
+        }
+    }
+
+    #[test]
+    fn warm_start_validates_like_required_agents() {
+        let ok = load(200.0, 180.0);
+        let sl = Target::ServiceLevel {
+            fraction: 0.8,
+            answer_seconds: 20.0,
+        };
+        let cases: [Case; 5] = [
+            (load(200.0, 0.0), sl, 20.0, 0.85, None),
+            (ok, sl, 20.0, 1.5, Some(60.0)),
+            (ok, Target::AbandonCap { fraction: 0.05 }, 20.0, 0.85, None),
+            (ok, sl, 20.0, 0.85, Some(f64::NAN)),
+            (load(0.0, 180.0), sl, 20.0, 0.85, Some(60.0)),
+        ];
+        let mut sizer = Sizer::new();
+        for case in &cases {
+            let (l, target, t, cap, patience) = case;
+            assert_same(&hinted(case, 14), &cold(case));
+            assert_same(
+                &sizer.required_agents(l, target, *t, *cap, *patience),
+                &cold(case),
+            );
+        }
     }
 
     // ---------------------------------------------------------------- edges and validation

@@ -1,0 +1,347 @@
+//! The planner's whole job in one call: history → forecast → requirements → shift plan → roster →
+//! simulation → report, in memory, with each stage's output kept for the files `plan` writes.
+//!
+//! This module only sequences the stages and translates their outputs into the report's inputs;
+//! each stage's logic stays in its own module. Stage failures are returned as [`PlanError`]
+//! naming the stage, so the CLI can say which one failed.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, FixedOffset, Offset};
+
+use crate::forecast::{self, Forecast};
+use crate::history::History;
+use crate::report::{
+    self, EventWindow, ForecastPoint, ForecastSeries, HistoryPoint, Kpi, KpiFormat, KpiTarget,
+    ReportInput, Severity, Status, TargetDirection, TimeSpan, Warning,
+};
+use crate::scenario::Scenario;
+use crate::staffing::{self, Requirement};
+
+/// The stages, in order, for progress reporting and error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Forecast,
+    Staffing,
+    Schedule,
+    Roster,
+    Simulation,
+    Report,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Forecast => "forecast",
+            Stage::Staffing => "staffing",
+            Stage::Schedule => "schedule",
+            Stage::Roster => "roster",
+            Stage::Simulation => "simulation",
+            Stage::Report => "report",
+        }
+    }
+}
+
+/// A stage failed; the message is the stage's own error.
+#[derive(Debug, thiserror::Error)]
+#[error("the {} stage failed: {message}", stage.name())]
+pub struct PlanError {
+    pub stage: Stage,
+    pub message: String,
+}
+
+fn failed(stage: Stage) -> impl Fn(&dyn std::fmt::Display) -> PlanError {
+    move |e| PlanError {
+        stage,
+        message: e.to_string(),
+    }
+}
+
+/// Days of history shown before the horizon in the report's forecast charts.
+const HISTORY_DAYS_SHOWN: i64 = 14;
+
+/// The forecast charts: recent history, the forecast with its bands, and event windows.
+pub fn forecast_series(
+    scenario: &Scenario,
+    history: &History,
+    forecast: &Forecast,
+) -> Vec<ForecastSeries> {
+    let horizon = horizon_span(scenario);
+    let shown_from = horizon.start - Duration::days(HISTORY_DAYS_SHOWN);
+    let by_queue = history.by_queue();
+    let mut out = Vec::new();
+    for q in &scenario.queues {
+        let history = by_queue
+            .get(&q.id)
+            .map(|rows| {
+                rows.iter()
+                    .filter(|r| r.start >= shown_from && r.start < horizon.start)
+                    .map(|r| HistoryPoint {
+                        t: r.start,
+                        value: r.contacts,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let points = forecast
+            .rows
+            .iter()
+            .filter(|r| r.queue == q.id)
+            .map(|r| ForecastPoint {
+                t: r.start,
+                mean: r.contacts,
+                lo80: r.lo80,
+                hi80: r.hi80,
+                lo95: r.lo95,
+                hi95: r.hi95,
+            })
+            .collect();
+        let events = scenario
+            .events
+            .iter()
+            .filter_map(|e| {
+                let (first, last) = e.span();
+                let span = TimeSpan {
+                    start: local_midnight(scenario, first),
+                    end: local_midnight(scenario, last + Duration::days(1)),
+                };
+                (span.end > shown_from && span.start < horizon.end).then(|| EventWindow {
+                    name: e.name.clone(),
+                    span,
+                })
+            })
+            .collect();
+        out.push(ForecastSeries {
+            queue: q.id.clone(),
+            history,
+            forecast: points,
+            events,
+        });
+    }
+    out
+}
+
+/// The horizon as instants in the scenario's zone.
+pub fn horizon_span(scenario: &Scenario) -> TimeSpan {
+    let start = scenario.horizon.start;
+    TimeSpan {
+        start: local_midnight(scenario, start),
+        end: local_midnight(
+            scenario,
+            start + Duration::days(scenario.horizon.days as i64),
+        ),
+    }
+}
+
+fn local_midnight(scenario: &Scenario, date: chrono::NaiveDate) -> DateTime<FixedOffset> {
+    let utc = crate::model::local_to_utc(scenario.time_zone, date.and_time(chrono::NaiveTime::MIN));
+    let offset = utc.with_timezone(&scenario.time_zone).offset().fix();
+    utc.with_timezone(&offset)
+}
+
+/// Consecutive intervals of one queue where `short(row)` holds, merged into spans, for warnings.
+pub fn merge_spans<T>(
+    rows: &[T],
+    minutes: u32,
+    start: impl Fn(&T) -> DateTime<FixedOffset>,
+    short: impl Fn(&T) -> bool,
+) -> Vec<(TimeSpan, usize)> {
+    let mut spans: Vec<(TimeSpan, usize)> = Vec::new();
+    let step = Duration::minutes(minutes as i64);
+    for r in rows.iter().filter(|r| short(r)) {
+        let s = start(r);
+        match spans.last_mut() {
+            Some((span, n)) if span.end == s => {
+                span.end = s + step;
+                *n += 1;
+            }
+            _ => spans.push((
+                TimeSpan {
+                    start: s,
+                    end: s + step,
+                },
+                1,
+            )),
+        }
+    }
+    spans
+}
+
+/// A KPI with its status computed from the target.
+pub fn kpi(
+    name: &str,
+    value: f64,
+    format: KpiFormat,
+    target: Option<(f64, TargetDirection)>,
+    note: Option<String>,
+) -> Kpi {
+    let status = match target {
+        None => Status::Ok,
+        Some((t, TargetDirection::AtLeast)) if value >= t => Status::Ok,
+        Some((t, TargetDirection::AtMost)) if value <= t => Status::Ok,
+        Some((t, TargetDirection::AtLeast)) if value >= t * 0.95 => Status::Warn,
+        Some((t, TargetDirection::AtMost)) if value <= t * 1.5 => Status::Warn,
+        Some(_) => Status::Bad,
+    };
+    Kpi {
+        name: name.to_string(),
+        value,
+        format,
+        target: target.map(|(value, direction)| KpiTarget { value, direction }),
+        status,
+        note,
+    }
+}
+
+/// Forecast and staffing, the first two stages.
+pub fn forecast_and_staff(
+    scenario: &Scenario,
+    history: &History,
+) -> Result<(Forecast, Vec<Requirement>), PlanError> {
+    let fc = forecast::forecast_scenario(
+        scenario,
+        history,
+        scenario.horizon.start,
+        scenario.horizon.days,
+    )
+    .map_err(|e| failed(Stage::Forecast)(&e))?;
+    let loads: Vec<staffing::requirements::IntervalLoad> = fc.rows.iter().map(Into::into).collect();
+    let reqs = staffing::requirements::requirements(scenario, &loads)
+        .map_err(|e| failed(Stage::Staffing)(&e))?;
+    Ok((fc, reqs))
+}
+
+/// Warnings for queues whose forecast needed a fallback, from the forecaster's own words.
+pub fn forecast_warnings(forecast: &Forecast) -> Vec<Warning> {
+    forecast
+        .warnings
+        .iter()
+        .map(|w| Warning {
+            severity: Severity::Info,
+            queue: None,
+            span: None,
+            message: w.clone(),
+        })
+        .collect()
+}
+
+/// Total contacts per queue over the horizon.
+pub fn contacts_by_queue(forecast: &Forecast) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for r in &forecast.rows {
+        *out.entry(r.queue.clone()).or_insert(0.0) += r.contacts;
+    }
+    out
+}
+
+/// Renders the report page.
+pub fn render(input: &ReportInput) -> String {
+    report::render_html(input)
+}
+
+/// The report for a plan: KPIs, warnings, forecast, coverage.
+pub fn report_input(
+    scenario: &Scenario,
+    history: &History,
+    forecast: &Forecast,
+    requirements: &[Requirement],
+    shifts: &crate::schedule::ShiftPlan,
+) -> ReportInput {
+    let s = &shifts.summary;
+    let currency = "¥".to_string();
+    let mut kpis = vec![
+        kpi("Paid hours", s.paid_hours, KpiFormat::Hours, None, None),
+        kpi(
+            "Labour cost",
+            s.paid_cost,
+            KpiFormat::Money { currency },
+            None,
+            Some(format!("{} shifts", s.shifts)),
+        ),
+        kpi(
+            "Required agent-hours (after shrinkage)",
+            requirements
+                .iter()
+                .map(|r| r.required as f64 * r.interval_minutes as f64 / 60.0)
+                .sum(),
+            KpiFormat::Hours,
+            None,
+            None,
+        ),
+        kpi(
+            "Understaffed queue-intervals",
+            s.understaffed_intervals as f64,
+            KpiFormat::Count,
+            Some((0.0, TargetDirection::AtMost)),
+            Some(format!(
+                "{:.0} agent-hours short",
+                s.understaffed_agent_hours
+            )),
+        ),
+        kpi(
+            "Solver gap",
+            s.gap.unwrap_or(0.0),
+            KpiFormat::Percent,
+            Some((0.01, TargetDirection::AtMost)),
+            Some(format!("{:?} in {:.1} s", s.status, s.solve_seconds)),
+        ),
+    ];
+    let scheduled_hours = s.paid_hours.max(1e-9);
+    let required_hours: f64 = shifts.coverage.iter().map(|c| c.required).sum::<f64>()
+        * scenario.interval_minutes as f64
+        / 60.0;
+    kpis.push(kpi(
+        "Planned utilization (required / paid hours)",
+        required_hours / scheduled_hours,
+        KpiFormat::Percent,
+        None,
+        None,
+    ));
+
+    let mut warnings = forecast_warnings(forecast);
+    for sf in &s.shortfalls {
+        warnings.push(Warning {
+            severity: if sf.short_agent_hours >= 10.0 {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            queue: Some(sf.queue.clone()),
+            span: Some(TimeSpan {
+                start: sf.from,
+                end: sf.to,
+            }),
+            message: sf.message.clone(),
+        });
+    }
+    let coverage = scenario
+        .queues
+        .iter()
+        .map(|q| report::CoverageSeries {
+            queue: q.id.clone(),
+            points: shifts
+                .coverage
+                .iter()
+                .filter(|c| c.queue == q.id)
+                .map(|c| report::CoveragePoint {
+                    t: c.start,
+                    required: c.required,
+                    scheduled: c.allocated,
+                })
+                .collect(),
+        })
+        .collect();
+    ReportInput {
+        title: format!("{} — staffing plan", scenario.name),
+        scenario_name: scenario.name.clone(),
+        horizon: horizon_span(scenario),
+        time_zone: scenario.time_zone,
+        interval_minutes: scenario.interval_minutes,
+        kpis,
+        warnings,
+        forecast: forecast_series(scenario, history, forecast),
+        coverage,
+        roster: Vec::new(),
+        service: Vec::new(),
+    }
+}

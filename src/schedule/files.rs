@@ -1,0 +1,430 @@
+//! The files the schedule and roster stages write and read back.
+//!
+//! * `schedule.csv` — `group,template,day,start,end,breaks,count`: `day` is the local date the
+//!   shift starts on, `start`/`end` RFC 3339 with the zone's offset, `breaks` a `; `-separated
+//!   list of `name HH:MM-HH:MM` in local wall-clock time (each break lies inside its shift, so
+//!   the time of day fixes the date), `count` the agents working exactly that shift.
+//! * `coverage.csv` — `queue,start,required,allocated,over,under` per queue and interval.
+//! * `allocation.csv` — `start,group,queue,agents`: how each group's on-duty agents are split over
+//!   its queues (non-zero rows only). Summed by group it equals the on-duty count schedule.csv
+//!   gives; summed by queue it is coverage.csv's `allocated`.
+//! * `summary.json` — [`PlanSummary`](super::PlanSummary).
+//! * `roster.csv` — `agent,name,group,template,date,start,end,breaks,primary_skill`, one row per
+//!   agent and shift, breaks as in schedule.csv.
+//!
+//! Readers report the file and line of the first bad row.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime};
+use chrono_tz::Tz;
+
+use super::roster::{Assignment, Roster};
+use super::{AllocationRow, CoverageRow, PlacedBreak, PlannedShift, ScheduleError, ShiftPlan};
+use crate::model::local_to_utc;
+
+/// A number with at most six decimals and no trailing zeros.
+pub fn fmt_num(x: f64) -> String {
+    let r = (x * 1e6).round() / 1e6;
+    let s = format!("{r:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// `name HH:MM-HH:MM; ...`
+pub fn fmt_breaks(breaks: &[PlacedBreak]) -> String {
+    breaks
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {}-{}",
+                b.name,
+                b.start.format("%H:%M"),
+                b.end.format("%H:%M")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ScheduleError + '_ {
+    move |source| ScheduleError::Io {
+        file: path.display().to_string(),
+        source,
+    }
+}
+
+fn csv_err(path: &Path, e: csv::Error) -> ScheduleError {
+    let line = e.position().map_or(0, |p| p.line() as usize);
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => ScheduleError::Io {
+            file: path.display().to_string(),
+            source,
+        },
+        other => ScheduleError::File {
+            file: path.display().to_string(),
+            line,
+            message: format!("{other:?}"),
+        },
+    }
+}
+
+fn writer(path: &Path) -> Result<csv::Writer<std::fs::File>, ScheduleError> {
+    let file = std::fs::File::create(path).map_err(io_err(path))?;
+    Ok(csv::Writer::from_writer(file))
+}
+
+/// Writes schedule.csv, coverage.csv, allocation.csv and summary.json into `dir` (created if
+/// needed).
+pub fn write_plan(plan: &ShiftPlan, dir: &Path) -> Result<(), ScheduleError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let path = dir.join("schedule.csv");
+    let mut w = writer(&path)?;
+    let e = |e| csv_err(&path, e);
+    w.write_record([
+        "group", "template", "day", "start", "end", "breaks", "count",
+    ])
+    .map_err(e)?;
+    for s in &plan.shifts {
+        w.write_record([
+            s.group.clone(),
+            s.template.clone(),
+            s.day.to_string(),
+            s.start.to_rfc3339(),
+            s.end.to_rfc3339(),
+            fmt_breaks(&s.breaks),
+            s.count.to_string(),
+        ])
+        .map_err(e)?;
+    }
+    w.flush().map_err(io_err(&path))?;
+
+    let path = dir.join("coverage.csv");
+    let mut w = writer(&path)?;
+    let e = |e| csv_err(&path, e);
+    w.write_record(["queue", "start", "required", "allocated", "over", "under"])
+        .map_err(e)?;
+    for c in &plan.coverage {
+        w.write_record([
+            c.queue.clone(),
+            c.start.to_rfc3339(),
+            fmt_num(c.required),
+            fmt_num(c.allocated),
+            fmt_num(c.over),
+            fmt_num(c.under),
+        ])
+        .map_err(e)?;
+    }
+    w.flush().map_err(io_err(&path))?;
+
+    let path = dir.join("allocation.csv");
+    let mut w = writer(&path)?;
+    let e = |e| csv_err(&path, e);
+    w.write_record(["start", "group", "queue", "agents"])
+        .map_err(e)?;
+    for a in &plan.allocation {
+        w.write_record([
+            a.start.to_rfc3339(),
+            a.group.clone(),
+            a.queue.clone(),
+            fmt_num(a.agents),
+        ])
+        .map_err(e)?;
+    }
+    w.flush().map_err(io_err(&path))?;
+
+    let path = dir.join("summary.json");
+    let json = serde_json::to_string_pretty(&plan.summary)
+        .map_err(|e| ScheduleError::Internal(e.to_string()))?;
+    std::fs::write(&path, json + "\n").map_err(io_err(&path))?;
+    Ok(())
+}
+
+/// Writes roster.csv, roster-summary.json and `calendars/<agent>.ics` (one per rostered agent)
+/// into `dir`. `produced` is the calendars' DTSTAMP.
+pub fn write_roster(
+    roster: &Roster,
+    dir: &Path,
+    produced: DateTime<chrono::Utc>,
+) -> Result<(), ScheduleError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let path = dir.join("roster.csv");
+    let mut w = writer(&path)?;
+    let e = |e| csv_err(&path, e);
+    w.write_record([
+        "agent",
+        "name",
+        "group",
+        "template",
+        "date",
+        "start",
+        "end",
+        "breaks",
+        "primary_skill",
+    ])
+    .map_err(e)?;
+    for a in &roster.assignments {
+        w.write_record([
+            a.agent.clone(),
+            a.name.clone(),
+            a.group.clone(),
+            a.template.clone(),
+            a.date.to_string(),
+            a.start.to_rfc3339(),
+            a.end.to_rfc3339(),
+            fmt_breaks(&a.breaks),
+            a.primary_skill.clone(),
+        ])
+        .map_err(e)?;
+    }
+    w.flush().map_err(io_err(&path))?;
+
+    let path = dir.join("roster-summary.json");
+    let json = serde_json::to_string_pretty(&roster.summary)
+        .map_err(|e| ScheduleError::Internal(e.to_string()))?;
+    std::fs::write(&path, json + "\n").map_err(io_err(&path))?;
+
+    let calendars = dir.join("calendars");
+    std::fs::create_dir_all(&calendars).map_err(io_err(&calendars))?;
+    let mut by_agent: std::collections::BTreeMap<&str, Vec<&Assignment>> = Default::default();
+    for a in &roster.assignments {
+        by_agent.entry(a.agent.as_str()).or_default().push(a);
+    }
+    for (agent, shifts) in by_agent {
+        let path = calendars.join(format!("{}.ics", safe_file_name(agent)));
+        let text = super::ics::calendar(agent, &shifts[0].name, &shifts, produced);
+        std::fs::write(&path, text).map_err(io_err(&path))?;
+    }
+    Ok(())
+}
+
+/// An agent id as a file name: anything but letters, digits, `-` and `_` becomes `_`.
+pub fn safe_file_name(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn records(path: &Path, header: &[&str]) -> Result<Vec<(usize, csv::StringRecord)>, ScheduleError> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| csv_err(path, e))?;
+    let found: Vec<String> = r
+        .headers()
+        .map_err(|e| csv_err(path, e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if found != header {
+        return Err(ScheduleError::File {
+            file: path.display().to_string(),
+            line: 1,
+            message: format!(
+                "expected the header `{}`, found `{}`",
+                header.join(","),
+                found.join(",")
+            ),
+        });
+    }
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| csv_err(path, e))?;
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        out.push((line, rec));
+    }
+    Ok(out)
+}
+
+fn field_err(path: &Path, line: usize, message: String) -> ScheduleError {
+    ScheduleError::File {
+        file: path.display().to_string(),
+        line,
+        message,
+    }
+}
+
+fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(s).ok()
+}
+
+/// Parses `name HH:MM-HH:MM; ...` for a shift starting at `start` in zone `tz`.
+pub fn parse_breaks(
+    text: &str,
+    start: DateTime<FixedOffset>,
+    tz: Tz,
+) -> Result<Vec<PlacedBreak>, String> {
+    let mut out = Vec::new();
+    let local_start = start.with_timezone(&tz).naive_local();
+    let mut cursor = local_start;
+    for item in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let (name, span) = item
+            .rsplit_once(' ')
+            .ok_or_else(|| format!("expected a break like `lunch 11:00-12:00`, found `{item}`"))?;
+        let (from, to) = span
+            .split_once('-')
+            .ok_or_else(|| format!("expected a break like `lunch 11:00-12:00`, found `{item}`"))?;
+        let hm = |s: &str| {
+            NaiveTime::parse_from_str(s, "%H:%M")
+                .map_err(|_| format!("expected a time like 11:00 in `{item}`, found `{s}`"))
+        };
+        let next_at = |after: chrono::NaiveDateTime, t: NaiveTime| {
+            let same = after.date().and_time(t);
+            if same >= after {
+                same
+            } else {
+                same + Duration::days(1)
+            }
+        };
+        let b_start = next_at(cursor, hm(from)?);
+        let b_end = next_at(b_start, hm(to)?);
+        cursor = b_end;
+        let fixed = |l| local_to_utc(tz, l).with_timezone(&tz).fixed_offset();
+        out.push(PlacedBreak {
+            name: name.trim().to_string(),
+            start: fixed(b_start),
+            end: fixed(b_end),
+        });
+    }
+    Ok(out)
+}
+
+/// Reads schedule.csv written by [`write_plan`], each shift with its line number.
+pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<(usize, PlannedShift)>, ScheduleError> {
+    let header = [
+        "group", "template", "day", "start", "end", "breaks", "count",
+    ];
+    let mut out = Vec::new();
+    for (line, rec) in records(path, &header)? {
+        let err = |m: String| field_err(path, line, m);
+        let day = NaiveDate::parse_from_str(&rec[2], "%Y-%m-%d").map_err(|_| {
+            err(format!(
+                "day: expected a date like 2026-11-11, found `{}`",
+                &rec[2]
+            ))
+        })?;
+        let start = parse_time(&rec[3]).ok_or_else(|| {
+            err(format!(
+                "start: expected an RFC 3339 time, found `{}`",
+                &rec[3]
+            ))
+        })?;
+        let end = parse_time(&rec[4]).ok_or_else(|| {
+            err(format!(
+                "end: expected an RFC 3339 time, found `{}`",
+                &rec[4]
+            ))
+        })?;
+        if end <= start {
+            return Err(err(format!(
+                "end {} is not after start {}",
+                &rec[4], &rec[3]
+            )));
+        }
+        let breaks = parse_breaks(&rec[5], start, tz).map_err(|m| err(format!("breaks: {m}")))?;
+        let count: u32 = rec[6].parse().map_err(|_| {
+            err(format!(
+                "count: expected a whole number, found `{}`",
+                &rec[6]
+            ))
+        })?;
+        out.push((
+            line,
+            PlannedShift {
+                group: rec[0].to_string(),
+                template: rec[1].to_string(),
+                day,
+                start,
+                end,
+                breaks,
+                count,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads coverage.csv written by [`write_plan`].
+pub fn read_coverage(path: &Path) -> Result<Vec<CoverageRow>, ScheduleError> {
+    let header = ["queue", "start", "required", "allocated", "over", "under"];
+    let mut out = Vec::new();
+    for (line, rec) in records(path, &header)? {
+        let err = |m: String| field_err(path, line, m);
+        let num = |i: usize| {
+            rec[i].parse::<f64>().map_err(|_| {
+                err(format!(
+                    "{}: expected a number, found `{}`",
+                    header[i], &rec[i]
+                ))
+            })
+        };
+        out.push(CoverageRow {
+            queue: rec[0].to_string(),
+            start: parse_time(&rec[1]).ok_or_else(|| {
+                err(format!(
+                    "start: expected an RFC 3339 time, found `{}`",
+                    &rec[1]
+                ))
+            })?,
+            required: num(2)?,
+            allocated: num(3)?,
+            over: num(4)?,
+            under: num(5)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads allocation.csv written by [`write_plan`].
+pub fn read_allocation(path: &Path) -> Result<Vec<AllocationRow>, ScheduleError> {
+    let header = ["start", "group", "queue", "agents"];
+    let mut out = Vec::new();
+    for (line, rec) in records(path, &header)? {
+        let err = |m: String| field_err(path, line, m);
+        out.push(AllocationRow {
+            start: parse_time(&rec[0]).ok_or_else(|| {
+                err(format!(
+                    "start: expected an RFC 3339 time, found `{}`",
+                    &rec[0]
+                ))
+            })?,
+            group: rec[1].to_string(),
+            queue: rec[2].to_string(),
+            agents: rec[3]
+                .parse()
+                .map_err(|_| err(format!("agents: expected a number, found `{}`", &rec[3])))?,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short() {
+        assert_eq!(fmt_num(14.0), "14");
+        assert_eq!(fmt_num(2.5), "2.5");
+        assert_eq!(fmt_num(1.0 / 3.0), "0.333333");
+        assert_eq!(fmt_num(-0.0000001), "0");
+    }
+
+    #[test]
+    fn breaks_after_midnight_land_on_the_next_day() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let start = DateTime::parse_from_rfc3339("2026-11-10T22:00:00+08:00").unwrap();
+        let b = parse_breaks("meal 01:30-02:00", start, tz).unwrap();
+        assert_eq!(b[0].start.to_rfc3339(), "2026-11-11T01:30:00+08:00");
+        assert_eq!(b[0].end.to_rfc3339(), "2026-11-11T02:00:00+08:00");
+        assert_eq!(fmt_breaks(&b), "meal 01:30-02:00");
+        assert!(parse_breaks("lunch", start, tz).is_err());
+    }
+}
