@@ -308,7 +308,10 @@ async fn check_acked(d: &Daemon, acked: &Acked) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), "", "");
+    // Snapshots every 100 records, so kills land before, during and after snapshot writes and
+    // restarts recover from a snapshot plus the log's tail.
+    let config = write_config(dir.path(), "", "[server.durability]\nsnapshot_every = 100");
+    let mut from_snapshots = 0;
     let acked = Arc::new(Mutex::new(Acked::default()));
     let mut rng = ChaCha8Rng::seed_from_u64(20251111);
     let test_started = Instant::now();
@@ -341,6 +344,7 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
     for round in 0..rounds {
         let d = Daemon::start(&config);
         assert!(d.started["recovered_entries"].as_u64().unwrap() >= 16);
+        from_snapshots += d.started["recovered_from_snapshot"].as_u64().unwrap();
         let snapshot = acked.lock().unwrap().clone();
         check_acked(&d, &snapshot).await;
 
@@ -455,6 +459,7 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
         assert_eq!(creates.get(id), Some(&1), "{id}");
     }
     assert!(creates.values().all(|&n| n == 1));
+    assert!(from_snapshots > 0, "no restart recovered from a snapshot");
     assert!(
         accepts.values().all(|&n| n == 1),
         "a contact was accepted twice"

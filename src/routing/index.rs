@@ -26,6 +26,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use serde::{Deserialize, Serialize};
+
 use super::protocol::Millis;
 
 /// A small, fast, deterministic hasher for integer and short string keys (the Fx hash of
@@ -88,14 +90,14 @@ impl Hasher for FxHasher {
 pub(crate) type FxMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// An agent's place in a pool bucket, valid while the agent's version is unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub agent: u32,
     pub version: u32,
 }
 
 /// Free agents of one (skill, language, channel). Empty until a lane's ring needs it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Pool {
     pub live: bool,
     /// Logged-in agents registered in this pool (an upper bound of its live entries).
@@ -131,7 +133,7 @@ impl Pool {
 }
 
 /// Layout of pool buckets: (specialist class, proficiency, occupancy level).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct BucketLayout {
     /// Occupancy levels per (class, proficiency): 2 (idle, partly busy) when the selection
     /// rule ignores occupancy, else 12 (twelfths of capacity in use).
@@ -188,7 +190,7 @@ pub(crate) fn lane_bucket(priority: u8, vip: bool) -> usize {
 
 /// One eligibility ring of a lane: agents with `skill` at ≥ `min_prof` speaking `lang` are
 /// eligible for contacts aged `from` ≤ age < `until`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Ring {
     pub skill: u16,
     pub lang: u16,
@@ -206,7 +208,7 @@ impl Ring {
 
 /// A waiting contact's place in a lane bucket, valid while the contact's epoch is unchanged
 /// (every transition out of the lane moves the epoch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct LaneEntry {
     pub key: LaneKey,
     pub slot: u32,
@@ -214,7 +216,7 @@ pub(crate) struct LaneEntry {
 }
 
 /// One priority class × tier of a lane: entries in key order, stale ones dropped lazily.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct LaneBucket {
     pub entries: VecDeque<LaneEntry>,
     /// Valid entries (contacts waiting in this bucket).
@@ -222,7 +224,7 @@ pub(crate) struct LaneBucket {
 }
 
 /// Waiting contacts of one (queue, language).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Lane {
     pub queue: u16,
     pub lang: u16,
@@ -343,7 +345,7 @@ impl Lane {
 }
 
 /// What a timer does when due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) enum TimerKind {
     OfferTimeout,
     Relax,
@@ -353,7 +355,7 @@ pub(crate) enum TimerKind {
 }
 
 /// A time-driven transition of a contact, valid while the contact's epoch is unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Timer {
     pub due: Millis,
     pub seq: u64,
@@ -381,7 +383,7 @@ impl PartialOrd for Timer {
 /// measured from its old arrival) goes to a binary heap instead. Pops take the earliest
 /// (due, sequence number) across the FIFO fronts and the heap top, so the order is total and
 /// independent of which structure holds a timer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Timers {
     fifos: Vec<(Millis, VecDeque<Timer>)>,
     heap: BinaryHeap<Timer>,
@@ -504,7 +506,7 @@ impl Timers {
 /// alive at any moment sit in a band: a window indexed by `id − base` answers with one memory
 /// access instead of a hash probe. Ids far ahead of the band, behind it, or alive so long that
 /// the band moved on without them go to a hash map.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct ContactIndex {
     base: u64,
     window: VecDeque<u32>,
@@ -600,7 +602,7 @@ impl ContactIndex {
 /// A set of ids kept as disjoint inclusive ranges, so the sequential ids drivers hand out
 /// collapse into a few ranges that stay in cache however many contacts have been seen. The
 /// highest range is kept apart: the next sequential id only extends it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct IdSet {
     /// Every range but the highest, by start.
     ranges: BTreeMap<u64, u64>,

@@ -14,6 +14,8 @@
 
 use std::collections::VecDeque;
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::{Channel, Language, Queue, Skill, SkillLevel};
 use crate::scenario::Scenario;
 
@@ -67,7 +69,7 @@ impl Catalog {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) enum Presence {
     Offline,
     Ready,
@@ -75,7 +77,7 @@ pub(super) enum Presence {
     NotResponding,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct StepDef {
     pub from: Millis,
     pub until: Millis,
@@ -84,7 +86,7 @@ pub(super) struct StepDef {
     pub langs: Vec<u16>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct QueueDef {
     pub name: String,
     pub channel: Channel,
@@ -104,7 +106,7 @@ pub(super) struct QueueDef {
 /// A live contact, kept to one cache line: a routing step touches a few of these at random.
 /// Its customer lives in `Router::customer_of`; its SLA deadline is derived (arrival + the
 /// answer target of the queue it is in).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[repr(align(64))]
 pub(super) struct ContactRec {
     pub id: ContactId,
@@ -139,14 +141,14 @@ impl ContactRec {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Membership {
     pub pool: u32,
     pub base: u16,
     pub ch: u8,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Interest {
     pub lane: u32,
     pub from: Millis,
@@ -156,7 +158,7 @@ pub(super) struct Interest {
 /// A logged-in (or once logged-in) agent. Laid out by hand so that what every routing step
 /// reads (load, capacity, presence, held contacts) shares the first cache line and the lane
 /// interests the second; skills, languages and memberships come after.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[repr(C, align(64))]
 pub(super) struct AgentRec {
     pub id: AgentId,
@@ -208,7 +210,7 @@ impl AgentRec {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(super) struct ReserveDef {
     pub idle_agents: u32,
     pub free_units: u64,
@@ -217,7 +219,7 @@ pub(super) struct ReserveDef {
 }
 
 /// The policy in the core's units, resolved once.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Resolved {
     pub selection: Selection,
     pub w_idle: f64,
@@ -296,7 +298,7 @@ impl AgentKey {
 }
 
 /// The routing core. See the [module documentation](super) for the model and its invariants.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Router {
     pub(super) cfg: Resolved,
     pub(super) skills: Vec<Skill>,

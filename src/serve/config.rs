@@ -62,6 +62,10 @@ pub struct Durability {
     pub fsync: bool,
     /// Most commands the router applies between two group commits.
     pub max_batch: u32,
+    /// Write a snapshot of the router's state every this many log records (0: never), so
+    /// recovery replays only the records after the newest snapshot. One is also written on
+    /// graceful shutdown.
+    pub snapshot_every: u64,
 }
 
 impl Default for Durability {
@@ -69,6 +73,7 @@ impl Default for Durability {
         Durability {
             fsync: true,
             max_batch: 4096,
+            snapshot_every: 200_000,
         }
     }
 }
@@ -324,6 +329,13 @@ fn check_server(s: &ServerConfig) -> Vec<(String, String)> {
                 "expected 1 to 1000000 commands, found {}",
                 s.durability.max_batch
             ),
+        );
+    }
+    let every = s.durability.snapshot_every;
+    if every != 0 && !(100..=1_000_000_000).contains(&every) {
+        push(
+            "server.durability.snapshot_every".into(),
+            format!("expected 0 (no snapshots) or 100 to 1000000000 records, found {every}"),
         );
     }
     let l = &s.limits;
