@@ -898,7 +898,7 @@ fn check_config_reports_located_errors() {
     // The bundled daemon file is valid.
     let out = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
         .args(["serve", "--check-config", "--config"])
-        .arg(root().join("config/serve.toml"))
+        .arg(root().join("config/router.toml"))
         .output()
         .unwrap();
     assert!(
