@@ -467,6 +467,76 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
     assert!(test_started.elapsed() < Duration::from_secs(60));
 }
 
+/// A graceful stop (SIGTERM) writes a snapshot of everything applied, and the next start
+/// loads it and replays nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_writes_a_snapshot_the_next_start_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "", "");
+    let mut d = Daemon::start(&config);
+    let mut c = d.client(ADMIN).await;
+    let r = c
+        .post(
+            "/v1/agents/g-a1/login",
+            chat_agent(&[("returns", 4)], &["zh"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    for i in 0..5 {
+        let body = json!({"id": format!("g-{i}"), "queue": "zh-returns-chat"}).to_string();
+        assert_eq!(c.post("/v1/contacts", body).await.unwrap().status, 201);
+    }
+    let live = c.get("/v1/stats?digest=true").await.unwrap().json();
+    drop(c);
+    let term = Command::new("kill")
+        .args(["-TERM", &d.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(s) = d.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(20),
+            "no graceful stop in 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+    let snapshots: Vec<_> = std::fs::read_dir(dir.path().join("store"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".snap"))
+        .collect();
+    assert_eq!(snapshots, vec!["snapshot-00000000000000000006.snap"]);
+
+    let d = Daemon::start(&config);
+    assert_eq!(d.started["recovered_entries"], 6);
+    assert_eq!(d.started["recovered_from_snapshot"], 6);
+    let mut c = d.client(ADMIN).await;
+    let again = c.get("/v1/stats?digest=true").await.unwrap().json();
+    assert_eq!(again["log_entries"], live["log_entries"]);
+    let r = c.get("/v1/contacts/g-4").await.unwrap();
+    assert_eq!(r.status, 200);
+    // The state loaded from the snapshot, at the restarted daemon's time, is what a replay of
+    // the whole log gives at that time.
+    d.kill9();
+    let out = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
+        .args(["serve", "--replay-only", "--config"])
+        .arg(&config)
+        .args(["--until-ms", &again["now_ms"].to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let replay: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(replay["state_digest"], again["state_digest"]);
+    assert_eq!(replay["engine_digest"], again["engine_digest"]);
+}
+
 // ---------------------------------------------------------------------------------- roles
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
