@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use peakcrew::serve::engine::{Actor, Effects, Login, NewContact, Op, Reply};
-use peakcrew::serve::{store, Engine, Settings};
+use peakcrew::serve::{snapshot, store, Engine, Settings};
 
 const AGENTS: usize = 2000;
 
@@ -108,7 +108,7 @@ fn bench(c: &mut Criterion) {
         let (mut log, _) = store::Log::open(dir.path(), false).unwrap();
         log.append(&fx.log).unwrap();
     }
-    let records = store::Log::read(dir.path()).unwrap().entries.len() as u64;
+    let records = store::Log::read(dir.path()).unwrap().len();
     group.throughput(Throughput::Elements(records));
     group.sample_size(10);
     group.bench_function("replay_log_records", |b| {
@@ -116,7 +116,8 @@ fn bench(c: &mut Criterion) {
             || (),
             |_| {
                 let rec = store::Log::read(dir.path()).unwrap();
-                let e = peakcrew::serve::replay(&s, &rec.entries, rec.epoch_unix_ms).unwrap();
+                let entries = rec.entries(0).unwrap();
+                let e = peakcrew::serve::replay(&s, &entries, rec.epoch_unix_ms).unwrap();
                 black_box(e.log_entries())
             },
             BatchSize::PerIteration,
@@ -125,5 +126,76 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Recovery of a large store (100,000 contact lives, about 300,000 records) by full replay and
+/// from a snapshot taken at 90% of the log plus the tail; and writing such a snapshot.
+fn recovery(c: &mut Criterion) {
+    const LIVES: u64 = 100_000;
+    let mut s = settings();
+    let full_dir = tempfile::tempdir().unwrap();
+    let snap_dir = tempfile::tempdir().unwrap();
+    let epoch = {
+        let (_, rec) = store::Log::open(full_dir.path(), false).unwrap();
+        rec.epoch_unix_ms
+    };
+    let mut fx = Effects::default();
+    let mut engine = engine_with_agents(&s, &mut fx);
+    for i in 0..LIVES * 9 / 10 {
+        life(&mut engine, i, &mut fx);
+    }
+    let snapshots = snapshot::Snapshots {
+        dir: snap_dir.path().to_path_buf(),
+        fingerprint: snapshot::fingerprint(&s.policy, &s.catalog),
+        epoch_unix_ms: epoch,
+    };
+    let written = snapshots.write(&engine).unwrap();
+    for i in LIVES * 9 / 10..LIVES {
+        life(&mut engine, i, &mut fx);
+    }
+    // The same log in both stores (the header's epoch included).
+    {
+        let (mut log, _) = store::Log::open(full_dir.path(), false).unwrap();
+        log.append(&fx.log).unwrap();
+    }
+    std::fs::copy(
+        full_dir.path().join("commands.log"),
+        snap_dir.path().join("commands.log"),
+    )
+    .unwrap();
+    let records = engine.log_entries();
+    eprintln!(
+        "recovery: {records} records; snapshot covers {} records, {} bytes",
+        written.covers, written.bytes
+    );
+
+    let mut group = c.benchmark_group("recovery");
+    group.sample_size(10);
+    for (name, dir) in [
+        ("full_replay", full_dir.path()),
+        ("snapshot_plus_tail", snap_dir.path()),
+    ] {
+        s.store = dir.to_path_buf();
+        let s = s.clone();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let r = peakcrew::serve::recover(&s).unwrap();
+                assert_eq!(r.engine.log_entries(), records);
+                black_box(r.from_snapshot)
+            })
+        });
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let snapshots = snapshot::Snapshots {
+        dir: scratch.path().to_path_buf(),
+        ..snapshots
+    };
+    group.bench_function("snapshot_write", |b| {
+        b.iter(|| black_box(snapshots.write(&engine).unwrap().bytes))
+    });
+    group.bench_function("snapshot_copy", |b| {
+        b.iter_batched(|| (), |_| engine.clone(), BatchSize::PerIteration)
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, recovery);
 criterion_main!(benches);

@@ -308,7 +308,10 @@ async fn check_acked(d: &Daemon, acked: &Acked) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), "", "");
+    // Snapshots every 100 records, so kills land before, during and after snapshot writes and
+    // restarts recover from a snapshot plus the log's tail.
+    let config = write_config(dir.path(), "", "[server.durability]\nsnapshot_every = 100");
+    let mut from_snapshots = 0;
     let acked = Arc::new(Mutex::new(Acked::default()));
     let mut rng = ChaCha8Rng::seed_from_u64(20251111);
     let test_started = Instant::now();
@@ -341,6 +344,7 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
     for round in 0..rounds {
         let d = Daemon::start(&config);
         assert!(d.started["recovered_entries"].as_u64().unwrap() >= 16);
+        from_snapshots += d.started["recovered_from_snapshot"].as_u64().unwrap();
         let snapshot = acked.lock().unwrap().clone();
         check_acked(&d, &snapshot).await;
 
@@ -455,11 +459,82 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
         assert_eq!(creates.get(id), Some(&1), "{id}");
     }
     assert!(creates.values().all(|&n| n == 1));
+    assert!(from_snapshots > 0, "no restart recovered from a snapshot");
     assert!(
         accepts.values().all(|&n| n == 1),
         "a contact was accepted twice"
     );
     assert!(test_started.elapsed() < Duration::from_secs(60));
+}
+
+/// A graceful stop (SIGTERM) writes a snapshot of everything applied, and the next start
+/// loads it and replays nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_writes_a_snapshot_the_next_start_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "", "");
+    let mut d = Daemon::start(&config);
+    let mut c = d.client(ADMIN).await;
+    let r = c
+        .post(
+            "/v1/agents/g-a1/login",
+            chat_agent(&[("returns", 4)], &["zh"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    for i in 0..5 {
+        let body = json!({"id": format!("g-{i}"), "queue": "zh-returns-chat"}).to_string();
+        assert_eq!(c.post("/v1/contacts", body).await.unwrap().status, 201);
+    }
+    let live = c.get("/v1/stats?digest=true").await.unwrap().json();
+    drop(c);
+    let term = Command::new("kill")
+        .args(["-TERM", &d.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(s) = d.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(20),
+            "no graceful stop in 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}");
+    let snapshots: Vec<_> = std::fs::read_dir(dir.path().join("store"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".snap"))
+        .collect();
+    assert_eq!(snapshots, vec!["snapshot-00000000000000000006.snap"]);
+
+    let d = Daemon::start(&config);
+    assert_eq!(d.started["recovered_entries"], 6);
+    assert_eq!(d.started["recovered_from_snapshot"], 6);
+    let mut c = d.client(ADMIN).await;
+    let again = c.get("/v1/stats?digest=true").await.unwrap().json();
+    assert_eq!(again["log_entries"], live["log_entries"]);
+    let r = c.get("/v1/contacts/g-4").await.unwrap();
+    assert_eq!(r.status, 200);
+    // The state loaded from the snapshot, at the restarted daemon's time, is what a replay of
+    // the whole log gives at that time.
+    d.kill9();
+    let out = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
+        .args(["serve", "--replay-only", "--config"])
+        .arg(&config)
+        .args(["--until-ms", &again["now_ms"].to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let replay: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(replay["state_digest"], again["state_digest"]);
+    assert_eq!(replay["engine_digest"], again["engine_digest"]);
 }
 
 // ---------------------------------------------------------------------------------- roles
@@ -818,6 +893,39 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         error_of(&r),
         (422, "unknown-event-type".into(), Some("types".into()))
     );
+    // Every route of the OpenAPI document is served (401 without a token, not 404 or 405),
+    // and the daemon serves the document itself.
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("openapi.json")).unwrap())
+            .unwrap();
+    let mut anonymous = Client::connect(d.addr, None).await.unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let url = path.replace("{id}", "x");
+            let method = hyper::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = anonymous.request(method.clone(), &url, "").await.unwrap();
+            let public = ["/healthz", "/openapi.json"].contains(&path.as_str());
+            assert_eq!(r.status, if public { 200 } else { 401 }, "{method} {path}");
+        }
+    }
+    let served: Value = anonymous.get("/openapi.json").await.unwrap().json();
+    assert_eq!(served, doc);
+    // HTTP/2 with prior knowledge works too, requests side by side on one connection.
+    let h2 = Client::connect_h2(d.addr, Some(ADMIN)).await.unwrap();
+    let mut calls = Vec::new();
+    for _ in 0..8 {
+        let mut c = h2.share().unwrap();
+        calls.push(tokio::spawn(async move {
+            c.get("/v1/contacts/c1").await.unwrap()
+        }));
+    }
+    for call in calls {
+        let r = call.await.unwrap();
+        assert_eq!(
+            (r.status, r.json()["contact"]["id"].as_str()),
+            (200, Some("c1"))
+        );
+    }
     // Still healthy after all that, and nothing bad reached the log.
     let h = c.get("/healthz").await.unwrap().json();
     assert_eq!(h["status"], "ok");
@@ -860,7 +968,7 @@ fn check_config_reports_located_errors() {
     // The bundled daemon file is valid.
     let out = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
         .args(["serve", "--check-config", "--config"])
-        .arg(root().join("config/serve.toml"))
+        .arg(root().join("config/router.toml"))
         .output()
         .unwrap();
     assert!(

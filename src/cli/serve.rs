@@ -18,8 +18,8 @@ use crate::serve::{self, Settings};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The daemon file: `[server]` plus the routing policy (inline or by `policy_file`).
-    #[arg(long, default_value = "config/serve.toml")]
+    /// The router file: `[server]` and the routing `[policy]` (or `server.policy_file`).
+    #[arg(long, default_value = "config/router.toml")]
     pub config: PathBuf,
     /// Validate the configuration (and the scenario and policy it names) and exit.
     #[arg(long)]

@@ -132,7 +132,7 @@ impl Router {
             }
             live += 1;
             let name = c.id;
-            if self.contact_ix.get(&c.id) != Some(&slot) {
+            if self.contact_ix.get(c.id.0) != Some(slot) {
                 return Err(format!("contact {name} is not indexed by its id"));
             }
             match c.state {

@@ -26,6 +26,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use serde::{Deserialize, Serialize};
+
 use super::protocol::Millis;
 
 /// A small, fast, deterministic hasher for integer and short string keys (the Fx hash of
@@ -88,14 +90,14 @@ impl Hasher for FxHasher {
 pub(crate) type FxMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// An agent's place in a pool bucket, valid while the agent's version is unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub agent: u32,
     pub version: u32,
 }
 
 /// Free agents of one (skill, language, channel). Empty until a lane's ring needs it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Pool {
     pub live: bool,
     /// Logged-in agents registered in this pool (an upper bound of its live entries).
@@ -131,7 +133,7 @@ impl Pool {
 }
 
 /// Layout of pool buckets: (specialist class, proficiency, occupancy level).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct BucketLayout {
     /// Occupancy levels per (class, proficiency): 2 (idle, partly busy) when the selection
     /// rule ignores occupancy, else 12 (twelfths of capacity in use).
@@ -188,7 +190,7 @@ pub(crate) fn lane_bucket(priority: u8, vip: bool) -> usize {
 
 /// One eligibility ring of a lane: agents with `skill` at ≥ `min_prof` speaking `lang` are
 /// eligible for contacts aged `from` ≤ age < `until`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Ring {
     pub skill: u16,
     pub lang: u16,
@@ -206,7 +208,7 @@ impl Ring {
 
 /// A waiting contact's place in a lane bucket, valid while the contact's epoch is unchanged
 /// (every transition out of the lane moves the epoch).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct LaneEntry {
     pub key: LaneKey,
     pub slot: u32,
@@ -214,7 +216,7 @@ pub(crate) struct LaneEntry {
 }
 
 /// One priority class × tier of a lane: entries in key order, stale ones dropped lazily.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct LaneBucket {
     pub entries: VecDeque<LaneEntry>,
     /// Valid entries (contacts waiting in this bucket).
@@ -222,7 +224,7 @@ pub(crate) struct LaneBucket {
 }
 
 /// Waiting contacts of one (queue, language).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Lane {
     pub queue: u16,
     pub lang: u16,
@@ -343,7 +345,7 @@ impl Lane {
 }
 
 /// What a timer does when due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) enum TimerKind {
     OfferTimeout,
     Relax,
@@ -353,7 +355,7 @@ pub(crate) enum TimerKind {
 }
 
 /// A time-driven transition of a contact, valid while the contact's epoch is unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Timer {
     pub due: Millis,
     pub seq: u64,
@@ -381,7 +383,7 @@ impl PartialOrd for Timer {
 /// measured from its old arrival) goes to a binary heap instead. Pops take the earliest
 /// (due, sequence number) across the FIFO fronts and the heap top, so the order is total and
 /// independent of which structure holds a timer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Timers {
     fifos: Vec<(Millis, VecDeque<Timer>)>,
     heap: BinaryHeap<Timer>,
@@ -500,10 +502,107 @@ impl Timers {
     }
 }
 
+/// Live contact ids → slots. Drivers hand out ids in (roughly) increasing order, so the ids
+/// alive at any moment sit in a band: a window indexed by `id − base` answers with one memory
+/// access instead of a hash probe. Ids far ahead of the band, behind it, or alive so long that
+/// the band moved on without them go to a hash map.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct ContactIndex {
+    base: u64,
+    window: VecDeque<u32>,
+    in_window: usize,
+    others: FxMap<u64, u32>,
+}
+
+/// Absent from the window.
+const NO_SLOT: u32 = u32::MAX;
+/// How far past the window's end an id may land and still extend it.
+const MAX_GAP: u64 = 4096;
+
+impl ContactIndex {
+    pub fn get(&self, id: u64) -> Option<u32> {
+        if let Some(off) = id.checked_sub(self.base) {
+            if off < self.window.len() as u64 {
+                let slot = self.window[off as usize];
+                if slot != NO_SLOT {
+                    return Some(slot);
+                }
+            }
+        }
+        if self.others.is_empty() {
+            None
+        } else {
+            self.others.get(&id).copied()
+        }
+    }
+
+    /// Adds a live id (not already present).
+    pub fn insert(&mut self, id: u64, slot: u32) {
+        if self.in_window == 0 {
+            self.window.clear();
+            self.base = id;
+        }
+        match id.checked_sub(self.base) {
+            Some(off) if off < self.window.len() as u64 + MAX_GAP => {
+                let off = off as usize;
+                while self.window.len() <= off {
+                    self.window.push_back(NO_SLOT);
+                }
+                self.window[off] = slot;
+                self.in_window += 1;
+            }
+            _ => {
+                self.others.insert(id, slot);
+            }
+        }
+        self.trim();
+    }
+
+    pub fn remove(&mut self, id: u64) -> Option<u32> {
+        if let Some(off) = id.checked_sub(self.base) {
+            if off < self.window.len() as u64 && self.window[off as usize] != NO_SLOT {
+                let slot = std::mem::replace(&mut self.window[off as usize], NO_SLOT);
+                self.in_window -= 1;
+                self.trim();
+                return Some(slot);
+            }
+        }
+        self.others.remove(&id)
+    }
+
+    /// Drops absent ids at the front; once the window is mostly holes, moves the long-lived
+    /// contacts at its front into the map so memory stays proportional to live contacts.
+    fn trim(&mut self) {
+        loop {
+            match self.window.front() {
+                Some(&NO_SLOT) => {}
+                Some(&slot) if self.window.len() > 2 * self.in_window + 1024 => {
+                    self.others.insert(self.base, slot);
+                    self.in_window -= 1;
+                }
+                _ => break,
+            }
+            self.window.pop_front();
+            self.base += 1;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.in_window + self.others.len()
+    }
+
+    pub fn clear(&mut self) {
+        self.window.clear();
+        self.in_window = 0;
+        self.others.clear();
+        self.base = 0;
+    }
+}
+
 /// A set of ids kept as disjoint inclusive ranges, so the sequential ids drivers hand out
 /// collapse into a few ranges that stay in cache however many contacts have been seen. The
 /// highest range is kept apart: the next sequential id only extends it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct IdSet {
     /// Every range but the highest, by start.
     ranges: BTreeMap<u64, u64>,
@@ -632,6 +731,46 @@ mod tests {
             let probe = (rng >> 13) % 300;
             assert_eq!(s.contains(probe), b.contains(&probe), "{probe}");
         }
+    }
+
+    #[test]
+    fn contact_index_matches_a_map() {
+        let mut ix = ContactIndex::default();
+        let mut map = std::collections::BTreeMap::new();
+        let mut rng = 99u64;
+        let mut next = 1_000u64;
+        for step in 0..200_000u64 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = rng >> 33;
+            if !r.is_multiple_of(3) || map.is_empty() {
+                // Mostly sequential ids, now and then far ahead or behind.
+                let id = match r % 97 {
+                    0 => next + 1_000_000,
+                    1 => r % 500,
+                    _ => {
+                        next += 1;
+                        next
+                    }
+                };
+                if let std::collections::btree_map::Entry::Vacant(e) = map.entry(id) {
+                    e.insert(step as u32);
+                    ix.insert(id, step as u32);
+                }
+            } else {
+                // Remove an old one more often than a new one, but keep some alive long.
+                let keys: Vec<u64> = map.keys().copied().take(8).collect();
+                let id = keys[(r as usize / 3) % keys.len()];
+                if !r.is_multiple_of(50) {
+                    assert_eq!(ix.remove(id), map.remove(&id));
+                }
+            }
+            let probe = next.saturating_sub(r % 3_000);
+            assert_eq!(ix.get(probe), map.get(&probe).copied(), "{probe}");
+            assert_eq!(ix.len(), map.len());
+        }
+        assert!(ix.window.len() <= 2 * ix.in_window + 1024 + MAX_GAP as usize);
     }
 
     #[test]

@@ -22,6 +22,8 @@
 //!   commands: the next logged command processes the same transitions at the same due times.
 //! - A command with `now` earlier than the previous command's is rejected
 //!   ([`Rejection::TimeWentBackwards`]); a daemon feeds a monotonic clock.
+//! - Ids are integers ([`ContactId`], [`AgentId`], [`CustomerId`]); a driver with string ids
+//!   keeps its own table. Contact ids handed out in increasing order take the fast path.
 //! - [`Router::reset`] clears everything but the configuration; `Router` is `Clone`, so a
 //!   simulator builds one and clones or resets it per replication.
 //!
@@ -30,8 +32,9 @@
 //! A **contact** has an id, a queue (which gives its channel and required skill), a language
 //! (the queue's unless given), a priority class 0 (highest) to 9 (the queue's unless given), a
 //! tier (standard or VIP), an optional customer id, its arrival time and its SLA deadline
-//! (arrival + the queue's answer target, or deadline hours for deferred work). Its life is
-//! `queued → offered → accepted → wrap-up → completed`, or `abandoned` from queued or offered.
+//! (arrival + the answer target of the queue it is in, or its deadline hours for deferred
+//! work). Its life is `queued → offered → accepted → wrap-up → completed`, or `abandoned` from
+//! queued or offered.
 //! Transfer (from queued, offered or accepted) and escalation move it to another queue's
 //! `queued`, keeping its arrival time and so its place in line.
 //!
@@ -103,7 +106,8 @@
 //! 4. **Eligibility.** Every offered or accepted contact went to an agent who matched a ring of
 //!    its queue open at the contact's age when offered (base ring for sticky offers).
 //! 5. **Work conservation.** No waiting contact could be offered now to a ready agent with room
-//!    who is eligible for it (unless the reserve forbids that pair). Together with FIFO within a
+//!    who is eligible for it (unless the reserve forbids that pair); a contact waiting for its
+//!    sticky agent waits only while that agent has no room. Together with FIFO within a
 //!    class this gives: with unlimited patience and enough eligible agents, every contact is
 //!    eventually served (the liveness test drains every workload to zero).
 //! 6. **Indexes.** Every ready agent is filed exactly once in each pool it has room in, in the
@@ -125,7 +129,10 @@
 //! heads of the lanes it is interested in. Timers live in per-delay FIFOs plus a heap. Pool,
 //! lane and timer entries are invalidated lazily by agent version and contact epoch, so a
 //! transition costs O(1) index work. Contact ids ever seen are kept as ranges (sequential ids
-//! cost nothing) to refuse duplicates; only live contacts are in the id map.
+//! cost nothing) to refuse duplicates; live contacts are found through a sliding window over
+//! the id space (one memory access for ids handed out in increasing order, as the simulator and
+//! the daemon's log do) with a hash map for the rest. Records are laid out so a routing step
+//! touches few cache lines: that, not instruction count, is what bounds speed at 10^4 agents.
 
 mod check;
 mod index;

@@ -19,12 +19,17 @@ use crate::model::{Channel, Language, Skill};
 use super::protocol::Tier;
 use super::Catalog;
 
-/// The whole router configuration file. The daemon adds its own `[server]` section (listen
-/// address, store, tokens, limits) to this type; until then the file holds only `[policy]`.
+/// The whole router configuration file (`config/router.toml`): the routing policy, and the
+/// daemon's `[server]` section. The core reads only `policy`; `server` is typed here (not
+/// left as free-form TOML) so that every reader of the file, the simulator included, rejects
+/// unknown keys in it too. Its values are checked by the daemon (`serve --check-config`). It is
+/// never written back out: it holds secrets.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RouterConfig {
     pub policy: RoutingPolicy,
+    #[serde(skip_serializing)]
+    pub server: Option<crate::serve::config::ServerConfig>,
 }
 
 impl RouterConfig {
@@ -36,6 +41,12 @@ impl RouterConfig {
     /// Every semantic problem, with field paths from the top of the file (`policy.…`).
     pub fn validate(&self) -> Vec<(String, String)> {
         prefixed("policy", self.policy.validate())
+    }
+
+    /// Cross-reference problems against the queues, skills and languages the router will run
+    /// with, with field paths from the top of the file.
+    pub fn validate_against(&self, catalog: &Catalog) -> Vec<(String, String)> {
+        prefixed("policy", self.policy.validate_against(catalog))
     }
 }
 
@@ -791,11 +802,24 @@ relaxation = [{ after_seconds = 120, languages = ["fr"] }]
     }
 
     #[test]
+    fn the_server_section_is_typed_for_every_reader() {
+        let ok = "[server]\nlisten = \"127.0.0.1:0\"\nscenario = \"s.toml\"\nstore = \"st\"\n";
+        assert!(RouterConfig::from_toml(ok).unwrap().server.is_some());
+        let bad = format!("{ok}[server.limits]\nburts = 3\n");
+        let err = RouterConfig::from_toml(&bad).unwrap_err().to_string();
+        assert!(err.contains("burts"), "{err}");
+    }
+
+    #[test]
     fn bundled_router_toml_is_valid_for_the_bundled_scenario() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(root.join("config/router.toml")).unwrap();
         let cfg = RouterConfig::from_toml(&text).unwrap();
         assert_eq!(cfg.validate(), Vec::<(String, String)>::new());
+        assert!(
+            cfg.server.is_some(),
+            "the daemon's [server] section is in the same file"
+        );
         let scenario =
             crate::scenario::Scenario::load(&root.join("scenarios/double11.toml")).unwrap();
         let catalog = Catalog::from_scenario(&scenario);

@@ -298,6 +298,8 @@ pub struct ContactView {
     pub tier: Tier,
     pub customer: Option<CustomerId>,
     pub arrival: Millis,
+    /// Arrival + the answer target of the queue it is in now (a supervisor twin's own target
+    /// once escalated).
     pub sla_deadline: Millis,
     /// The agent holding it (offered, accepted, wrap-up) or waited for (sticky).
     pub agent: Option<AgentId>,

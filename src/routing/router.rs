@@ -14,12 +14,14 @@
 
 use std::collections::VecDeque;
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::{Channel, Language, Queue, Skill, SkillLevel};
 use crate::scenario::Scenario;
 
 use super::index::{
-    lane_bucket, BucketLayout, Entry, FxMap, IdSet, Lane, LaneEntry, LaneKey, Pool, Ring, Timer,
-    TimerKind, Timers,
+    lane_bucket, BucketLayout, ContactIndex, Entry, FxMap, IdSet, Lane, LaneEntry, LaneKey, Pool,
+    Ring, Timer, TimerKind, Timers,
 };
 use super::policy::{
     channel_index, escalation_queue_name, PolicyErrors, RoutingPolicy, Selection, Urgency,
@@ -67,7 +69,7 @@ impl Catalog {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) enum Presence {
     Offline,
     Ready,
@@ -75,7 +77,7 @@ pub(super) enum Presence {
     NotResponding,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct StepDef {
     pub from: Millis,
     pub until: Millis,
@@ -84,7 +86,7 @@ pub(super) struct StepDef {
     pub langs: Vec<u16>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct QueueDef {
     pub name: String,
     pub channel: Channel,
@@ -104,7 +106,7 @@ pub(super) struct QueueDef {
 /// A live contact, kept to one cache line: a routing step touches a few of these at random.
 /// Its customer lives in `Router::customer_of`; its SLA deadline is derived (arrival + the
 /// answer target of the queue it is in).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[repr(align(64))]
 pub(super) struct ContactRec {
     pub id: ContactId,
@@ -139,14 +141,14 @@ impl ContactRec {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Membership {
     pub pool: u32,
     pub base: u16,
     pub ch: u8,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Interest {
     pub lane: u32,
     pub from: Millis,
@@ -156,7 +158,7 @@ pub(super) struct Interest {
 /// A logged-in (or once logged-in) agent. Laid out by hand so that what every routing step
 /// reads (load, capacity, presence, held contacts) shares the first cache line and the lane
 /// interests the second; skills, languages and memberships come after.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[repr(C, align(64))]
 pub(super) struct AgentRec {
     pub id: AgentId,
@@ -208,7 +210,7 @@ impl AgentRec {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(super) struct ReserveDef {
     pub idle_agents: u32,
     pub free_units: u64,
@@ -217,7 +219,7 @@ pub(super) struct ReserveDef {
 }
 
 /// The policy in the core's units, resolved once.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Resolved {
     pub selection: Selection,
     pub w_idle: f64,
@@ -296,7 +298,7 @@ impl AgentKey {
 }
 
 /// The routing core. See the [module documentation](super) for the model and its invariants.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Router {
     pub(super) cfg: Resolved,
     pub(super) skills: Vec<Skill>,
@@ -320,7 +322,7 @@ pub struct Router {
     pub(super) customer_of: Vec<Option<CustomerId>>,
     pub(super) free_slots: Vec<u32>,
     /// Live contacts only, so the map stays small and in cache.
-    pub(super) contact_ix: FxMap<ContactId, u32>,
+    pub(super) contact_ix: ContactIndex,
     /// Every contact id ever seen (duplicate detection), and those that were abandoned.
     pub(super) seen: IdSet,
     pub(super) abandoned: IdSet,
@@ -572,7 +574,7 @@ impl Router {
             epochs: Vec::new(),
             customer_of: Vec::new(),
             free_slots: Vec::new(),
-            contact_ix: FxMap::default(),
+            contact_ix: ContactIndex::default(),
             seen: IdSet::default(),
             abandoned: IdSet::default(),
             live_contacts: 0,
@@ -828,7 +830,7 @@ impl Router {
             }
         };
         self.live_contacts += 1;
-        self.contact_ix.insert(contact, slot);
+        self.contact_ix.insert(contact.0, slot);
         self.seen.insert(contact.0);
         if !self.try_sticky(slot, out) {
             self.place(slot, out);
@@ -1462,7 +1464,7 @@ impl Router {
         c.held_for = NONE;
         c.agent = NONE;
         self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
-        self.contact_ix.remove(&c.id);
+        self.contact_ix.remove(c.id.0);
         if state == ContactState::Abandoned {
             self.abandoned.insert(c.id.0);
         }
@@ -1501,8 +1503,8 @@ impl Router {
     }
 
     fn live_contact(&self, contact: ContactId, operation: Operation) -> Result<u32, Rejection> {
-        match self.contact_ix.get(&contact) {
-            Some(&slot) => Ok(slot),
+        match self.contact_ix.get(contact.0) {
+            Some(slot) => Ok(slot),
             None => match self.finished_state(contact) {
                 Some(state) => Err(Rejection::ContactNotInState {
                     contact,
@@ -2181,15 +2183,15 @@ impl Router {
 
     /// The state of any contact ever seen (finished ones included).
     pub fn contact_state(&self, contact: ContactId) -> Option<ContactState> {
-        match self.contact_ix.get(&contact) {
-            Some(&slot) => Some(self.contacts[slot as usize].state),
+        match self.contact_ix.get(contact.0) {
+            Some(slot) => Some(self.contacts[slot as usize].state),
             None => self.finished_state(contact),
         }
     }
 
     /// A live (not yet finished) contact.
     pub fn contact(&self, contact: ContactId) -> Option<ContactView> {
-        let &slot = self.contact_ix.get(&contact)?;
+        let slot = self.contact_ix.get(contact.0)?;
         let c = self.contacts.get(slot as usize).filter(|c| c.live)?;
         let q = &self.queues[c.queue as usize];
         let holder = if c.agent != NONE { c.agent } else { c.held_for };

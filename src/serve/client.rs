@@ -1,6 +1,7 @@
-//! A small HTTP/1.1 client for the daemon's API, used by the load generator and the tests:
-//! one keep-alive connection per [`Client`], JSON in and out, and a reader of server-sent
-//! event streams.
+//! A small HTTP client for the daemon's API, used by the load generator and the tests: one
+//! keep-alive HTTP/1.1 connection per [`Client`] (or one HTTP/2 connection that clones of the
+//! client share, many requests at once), JSON in and out, and a reader of server-sent event
+//! streams.
 //!
 //! It is hyper's connection-level client and nothing more (no pool, no redirects, no TLS): the
 //! daemon listens on loopback, and a load generator wants to own its connections.
@@ -10,7 +11,6 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
@@ -30,9 +30,14 @@ pub enum ClientError {
     Request(#[from] hyper::http::Error),
 }
 
+enum Sender {
+    H1(hyper::client::conn::http1::SendRequest<Full<Bytes>>),
+    H2(hyper::client::conn::http2::SendRequest<Full<Bytes>>),
+}
+
 /// One connection to the daemon.
 pub struct Client {
-    sender: SendRequest<Full<Bytes>>,
+    sender: Sender,
     authorization: Option<String>,
     host: String,
 }
@@ -62,15 +67,52 @@ impl Client {
             let _ = conn.await;
         });
         Ok(Client {
-            sender,
+            sender: Sender::H1(sender),
             authorization: token.map(|t| format!("Bearer {t}")),
             host: addr.to_string(),
         })
     }
 
+    /// An HTTP/2 connection (prior knowledge, no TLS); [`Client::share`] gives more handles
+    /// on it, whose requests travel side by side.
+    pub async fn connect_h2(addr: SocketAddr, token: Option<&str>) -> Result<Client, ClientError> {
+        let stream = TcpStream::connect(addr)
+            .await
+            .map_err(|source| ClientError::Connect { addr, source })?;
+        let _ = stream.set_nodelay(true);
+        let (sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            TokioIo::new(stream),
+        )
+        .await?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(Client {
+            sender: Sender::H2(sender),
+            authorization: token.map(|t| format!("Bearer {t}")),
+            host: addr.to_string(),
+        })
+    }
+
+    /// Another handle on the same HTTP/2 connection (`None` for HTTP/1.1).
+    pub fn share(&self) -> Option<Client> {
+        match &self.sender {
+            Sender::H1(_) => None,
+            Sender::H2(s) => Some(Client {
+                sender: Sender::H2(s.clone()),
+                authorization: self.authorization.clone(),
+                host: self.host.clone(),
+            }),
+        }
+    }
+
     /// Whether the connection can take another request.
     pub fn is_open(&self) -> bool {
-        !self.sender.is_closed()
+        match &self.sender {
+            Sender::H1(s) => !s.is_closed(),
+            Sender::H2(s) => !s.is_closed(),
+        }
     }
 
     fn build(
@@ -79,10 +121,15 @@ impl Client {
         path: &str,
         body: Bytes,
     ) -> Result<Request<Full<Bytes>>, ClientError> {
-        let mut b = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(HOST, &self.host);
+        // HTTP/2 carries the authority in the request itself.
+        let uri = match self.sender {
+            Sender::H1(_) => path.to_string(),
+            Sender::H2(_) => format!("http://{}{path}", self.host),
+        };
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Sender::H1(_) = self.sender {
+            b = b.header(HOST, &self.host);
+        }
         if let Some(a) = &self.authorization {
             b = b.header(AUTHORIZATION, a);
         }
@@ -96,8 +143,16 @@ impl Client {
         &mut self,
         req: Request<Full<Bytes>>,
     ) -> Result<hyper::Response<Incoming>, ClientError> {
-        self.sender.ready().await?;
-        Ok(self.sender.send_request(req).await?)
+        match &mut self.sender {
+            Sender::H1(s) => {
+                s.ready().await?;
+                Ok(s.send_request(req).await?)
+            }
+            Sender::H2(s) => {
+                s.ready().await?;
+                Ok(s.send_request(req).await?)
+            }
+        }
     }
 
     /// Sends a request and reads the whole answer.

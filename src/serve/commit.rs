@@ -12,13 +12,13 @@
 //! is reported, and the daemon stops. A restart replays what did reach the disk.
 
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::Notify;
 
-use super::engine::Commit;
+use super::engine::{Commit, Engine};
 use super::error::ApiError;
 use super::events::Fanout;
 use super::metrics::Metrics;
@@ -55,6 +55,7 @@ impl Failure {
 pub fn run(
     mut log: Log,
     commits: Receiver<Commit>,
+    snapshots: Option<SyncSender<Box<Engine>>>,
     fanout: Arc<Fanout>,
     metrics: Arc<Metrics>,
     failure: Arc<Failure>,
@@ -93,7 +94,13 @@ pub fn run(
             metrics.log_entries.fetch_add(entries, Relaxed);
             metrics.log_bytes.fetch_add(buf.len() as u64, Relaxed);
         }
-        for c in pending.drain(..) {
+        for mut c in pending.drain(..) {
+            // The batch is durable, so a copy taken at its end covers only logged records.
+            if let (Some(copy), Some(tx)) = (c.snapshot.take(), &snapshots) {
+                if let Err(TrySendError::Full(_)) = tx.try_send(copy) {
+                    tracing::debug!("a snapshot is still being written; skipping this one");
+                }
+            }
             for (reply, answer) in c.replies {
                 // The caller may have gone away; its command stands all the same.
                 let _ = reply.send(answer);

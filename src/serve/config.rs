@@ -1,13 +1,13 @@
 //! The daemon's configuration: the `[server]` table (listen address, store, durability, limits,
 //! tokens) and where the routing policy and the catalog of queues come from.
 //!
-//! The file is read with [`crate::scenario::load_toml`], so every problem comes back as
-//! `file:line:col: field.path: message`, the same as scenarios. The routing policy is either an
-//! inline `[policy]` table (the one `config/router.toml` documents) or a separate router file
-//! named by `server.policy_file`; exactly one of the two. The routing core's `RouterConfig`
-//! denies unknown top-level keys, so `config/router.toml` itself cannot carry a `[server]`
-//! table until the core accepts one; the bundled daemon file is `config/serve.toml`, which
-//! points at `router.toml`.
+//! One file configures the daemon: `config/router.toml`, whose `[policy]` the simulator reads
+//! too (the core's `RouterConfig` types the `[server]` table with [`ServerConfig`], so both
+//! readers deny unknown keys in either section). The file is read with
+//! [`crate::scenario::load_toml`], so every problem comes back as
+//! `file:line:col: field.path: message`, the same as scenarios. The policy is the file's own
+//! `[policy]` table or, with `server.policy_file`, another router file's; exactly one of the
+//! two.
 //!
 //! Relative paths in the file are relative to the file's own directory, so the daemon runs the
 //! same from any working directory.
@@ -22,7 +22,7 @@ use serde::Deserialize;
 use crate::routing::{Catalog, RouterConfig, RoutingPolicy};
 use crate::scenario::{load_toml, Scenario, ScenarioError, ScenarioErrors};
 
-/// The whole daemon file.
+/// The whole daemon file: a router file whose `[server]` table is required.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServeConfig {
@@ -62,6 +62,10 @@ pub struct Durability {
     pub fsync: bool,
     /// Most commands the router applies between two group commits.
     pub max_batch: u32,
+    /// Write a snapshot of the router's state every this many log records (0: never), so
+    /// recovery replays only the records after the newest snapshot. One is also written on
+    /// graceful shutdown.
+    pub snapshot_every: u64,
 }
 
 impl Default for Durability {
@@ -69,6 +73,7 @@ impl Default for Durability {
         Durability {
             fsync: true,
             max_batch: 4096,
+            snapshot_every: 200_000,
         }
     }
 }
@@ -210,6 +215,7 @@ impl Settings {
             if let Some(policy) = &cfg.policy {
                 let mut p = RouterConfig {
                     policy: policy.clone(),
+                    server: None,
                 }
                 .validate();
                 if let Some(c) = catalog.borrow().as_ref() {
@@ -324,6 +330,13 @@ fn check_server(s: &ServerConfig) -> Vec<(String, String)> {
                 "expected 1 to 1000000 commands, found {}",
                 s.durability.max_batch
             ),
+        );
+    }
+    let every = s.durability.snapshot_every;
+    if every != 0 && !(100..=1_000_000_000).contains(&every) {
+        push(
+            "server.durability.snapshot_every".into(),
+            format!("expected 0 (no snapshots) or 100 to 1000000000 records, found {every}"),
         );
     }
     let l = &s.limits;
@@ -441,8 +454,8 @@ mod tests {
     }
 
     #[test]
-    fn bundled_serve_config_is_valid() {
-        let s = Settings::load(&root().join("config/serve.toml")).unwrap();
+    fn bundled_router_config_is_valid_for_the_daemon() {
+        let s = Settings::load(&root().join("config/router.toml")).unwrap();
         assert!(s.credentials.iter().any(|c| c.role == Role::Admin));
         assert_eq!(s.catalog.queues.len(), 10);
         assert!(s.store.ends_with("var/store"));

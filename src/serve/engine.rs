@@ -241,7 +241,7 @@ struct QueueInfo {
     target_ms: Millis,
 }
 
-#[derive(Debug, Clone, Default, Hash)]
+#[derive(Debug, Clone, Default, Hash, Serialize, Deserialize)]
 struct QueueCounters {
     arrived: u64,
     answered: u64,
@@ -250,7 +250,7 @@ struct QueueCounters {
 }
 
 /// The daemon's record of a contact, from its creation on.
-#[derive(Debug, Clone, Hash)]
+#[derive(Debug, Clone, Hash, Serialize, Deserialize)]
 struct ContactRec {
     key: Arc<str>,
     // The request as given, to tell a retry from a different contact with the same id.
@@ -283,6 +283,7 @@ pub struct Effects {
     pub events: Vec<OutEvent>,
 }
 
+#[derive(Clone)]
 pub struct Engine {
     router: Router,
     epoch_unix_ms: u64,
@@ -1294,6 +1295,78 @@ impl Engine {
     pub fn state_digest(&self) -> u64 {
         self.router.state_digest()
     }
+
+    /// Appends the engine's state in a snapshot's encoding (bincode): the core and the daemon's
+    /// tables. What the configuration determines (queue, language and skill tables) and what
+    /// the tables determine (the id indexes) is rebuilt on load instead.
+    pub fn save(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        let saved = SavedRef {
+            router: &self.router,
+            contacts: &self.contacts,
+            agents: &self.agents,
+            customers: &self.customers,
+            counters: &self.counters,
+            log_entries: self.log_entries,
+        };
+        bincode::serialize_into(out, &saved).map_err(|e| e.to_string())
+    }
+
+    /// Rebuilds an engine from [`Engine::save`]'s bytes, taken under the same policy and
+    /// catalog (the snapshot's config fingerprint vouches for that).
+    pub fn load(
+        policy: &RoutingPolicy,
+        catalog: &Catalog,
+        epoch_unix_ms: u64,
+        bytes: &[u8],
+    ) -> Result<Engine, String> {
+        let saved: Saved = bincode::deserialize(bytes).map_err(|e| e.to_string())?;
+        let mut engine = Engine::new(policy, catalog, epoch_unix_ms).map_err(|e| e.to_string())?;
+        if saved.counters.len() != engine.queues.len() {
+            return Err(format!(
+                "the snapshot has {} queues, the configuration {}",
+                saved.counters.len(),
+                engine.queues.len()
+            ));
+        }
+        engine.contact_ix = index_of(saved.contacts.iter().map(|c| &c.key));
+        engine.agent_ix = index_of(saved.agents.iter());
+        engine.customer_ix = index_of(saved.customers.iter());
+        engine.router = saved.router;
+        engine.contacts = saved.contacts;
+        engine.agents = saved.agents;
+        engine.customers = saved.customers;
+        engine.counters = saved.counters;
+        engine.log_entries = saved.log_entries;
+        Ok(engine)
+    }
+}
+
+fn index_of<'a>(keys: impl Iterator<Item = &'a Arc<str>>) -> HashMap<Arc<str>, u32> {
+    keys.enumerate()
+        .map(|(i, k)| (k.clone(), i as u32))
+        .collect()
+}
+
+/// The saved part of an engine, borrowed for writing…
+#[derive(Serialize)]
+struct SavedRef<'a> {
+    router: &'a Router,
+    contacts: &'a [ContactRec],
+    agents: &'a [Arc<str>],
+    customers: &'a [Arc<str>],
+    counters: &'a [QueueCounters],
+    log_entries: u64,
+}
+
+/// …and owned when read back.
+#[derive(Deserialize)]
+struct Saved {
+    router: Router,
+    contacts: Vec<ContactRec>,
+    agents: Vec<Arc<str>>,
+    customers: Vec<Arc<str>>,
+    counters: Vec<QueueCounters>,
+    log_entries: u64,
 }
 
 fn unknown_queue(queue: &str) -> ApiError {
@@ -1356,20 +1429,28 @@ pub struct Commit {
     pub entries: u64,
     pub replies: Vec<(oneshot::Sender<Answer>, Answer)>,
     pub events: Vec<OutEvent>,
+    /// A copy of the engine as of the end of this batch, to be written as a snapshot once the
+    /// batch is durable (a snapshot never covers a record the log does not hold).
+    pub snapshot: Option<Box<Engine>>,
 }
 
 /// The engine thread: batches from the intake, one `now` per batch, timers between batches.
-/// Returns when the intake is closed (every sender dropped) and the last batch is handed on.
+/// Every `snapshot_every` log records (0: never) a batch carries a copy of the engine for a
+/// snapshot. Returns the engine when the intake is closed (every sender dropped) or stopped and
+/// the last batch is handed on.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     mut engine: Engine,
     clock: Clock,
     intake: Receiver<Request>,
     commits: SyncSender<Commit>,
     max_batch: usize,
+    snapshot_every: u64,
     publish: impl Fn() -> bool,
     metrics: Arc<Metrics>,
-) {
+) -> Engine {
     let mut batch: Vec<Request> = Vec::with_capacity(max_batch);
+    let mut last_snapshot = engine.log_entries();
     loop {
         let wait = match engine.next_deadline() {
             Some(due) => Duration::from_millis(due.saturating_sub(clock.now())),
@@ -1378,7 +1459,7 @@ pub fn run(
         match intake.recv_timeout(wait) {
             Ok(r) => batch.push(r),
             Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Disconnected) => return engine,
         }
         while batch.len() < max_batch {
             match intake.try_recv() {
@@ -1421,20 +1502,31 @@ pub fn run(
         }
         if replies.is_empty() && fx.events.is_empty() && fx.log.is_empty() {
             if stop {
-                return;
+                return engine;
             }
             continue;
+        }
+        let mut snapshot = None;
+        if snapshot_every > 0 && engine.log_entries() - last_snapshot >= snapshot_every {
+            // A copy here costs the engine a pause; encoding and writing it happen elsewhere.
+            let started = Instant::now();
+            snapshot = Some(Box::new(engine.clone()));
+            metrics
+                .snapshot_copy_seconds
+                .observe(started.elapsed().as_secs_f64());
+            last_snapshot = engine.log_entries();
         }
         let commit = Commit {
             entries: engine.log_entries() - before,
             log: fx.log,
             replies,
             events: fx.events,
+            snapshot,
         };
         if commits.send(commit).is_err() || stop {
             // Stopping, or the commit thread stopped (a write failed): nothing more can be
             // made durable.
-            return;
+            return engine;
         }
     }
 }

@@ -81,6 +81,9 @@ pub struct Metrics {
     pub commits: AtomicU64,
     pub sync_seconds: Histogram<14>,
     pub commit_entries: Histogram<10>,
+    /// The engine's pause to copy itself for a snapshot, and the time to encode and write it.
+    pub snapshot_copy_seconds: Histogram<14>,
+    pub snapshot_write_seconds: Histogram<14>,
     pub stream_subscribers: AtomicI64,
     pub stream_lagged: AtomicU64,
     pub rate_limited: AtomicU64,
@@ -103,6 +106,8 @@ impl Metrics {
             commits: AtomicU64::new(0),
             sync_seconds: Histogram::new(LATENCY_BOUNDS),
             commit_entries: Histogram::new(BATCH_BOUNDS),
+            snapshot_copy_seconds: Histogram::new(LATENCY_BOUNDS),
+            snapshot_write_seconds: Histogram::new(LATENCY_BOUNDS),
             stream_subscribers: AtomicI64::new(0),
             stream_lagged: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
@@ -243,6 +248,16 @@ impl Metrics {
             &mut out,
             "peakcrew_commit_entries",
             "Log records per group commit.",
+        );
+        self.snapshot_copy_seconds.render(
+            &mut out,
+            "peakcrew_snapshot_copy_seconds",
+            "Time the engine paused to copy its state for a snapshot.",
+        );
+        self.snapshot_write_seconds.render(
+            &mut out,
+            "peakcrew_snapshot_write_seconds",
+            "Time to encode, write and sync one snapshot.",
         );
         let _ = writeln!(
             out,

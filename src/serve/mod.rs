@@ -14,6 +14,8 @@
 //!   between the API's string ids and the core's integers.
 //! - `commit`: group commit — makes each batch durable, then releases its replies and events.
 //! - [`store`]: the append-only command log with checksums, its recovery and its lock.
+//! - [`snapshot`]: periodic and shutdown snapshots of the engine, so recovery replays only the
+//!   log's tail.
 //! - `events`: fan-out of events to the all-events and per-agent streams.
 //! - [`metrics`]: atomics and the Prometheus text of `/metrics`.
 //! - [`client`]: a small HTTP/1.1 client for the load generator and the tests.
@@ -34,8 +36,9 @@
 //!    connections all have limits; past them callers get 413 or 429, slow streams are told
 //!    what they missed, and memory does not grow with load.
 //!
-//! Recovery replays the whole log: the core's state is not serializable, so there are no
-//! snapshots; replay runs at hundreds of thousands of records per second.
+//! Recovery loads the newest valid snapshot (see [`snapshot`]) and replays the log records
+//! after it; without one it replays the whole log. Either way the result is the same state
+//! (`tests/serve.rs` and the unit tests here compare the digests).
 
 pub mod api;
 pub mod auth;
@@ -48,6 +51,7 @@ mod events;
 pub mod metrics;
 pub mod server;
 mod shutdown;
+pub mod snapshot;
 pub mod store;
 
 use std::path::Path;
@@ -86,25 +90,56 @@ pub struct Recovery {
     pub log: Log,
     pub clock: Clock,
     pub entries: u64,
+    /// Of `entries`, how many the loaded snapshot covered (0: the whole log was replayed).
+    pub from_snapshot: u64,
     pub dropped_bytes: u64,
     pub elapsed: Duration,
     pub epoch_unix_ms: u64,
+    pub snapshots: snapshot::Snapshots,
 }
 
-/// Opens and locks the store, and replays its log through a fresh engine.
+/// Opens and locks the store, loads its newest valid snapshot (if any) and replays the log's
+/// records after it through the engine.
 pub fn recover(settings: &Settings) -> Result<Recovery, ServeError> {
     let started = Instant::now();
     let (log, recovered) = Log::open(&settings.store, settings.durability.fsync)?;
-    let engine = replay(settings, &recovered.entries, recovered.epoch_unix_ms)?;
-    let last = recovered.entries.last().map_or(0, |e| e.at);
+    let snapshots = snapshot::Snapshots {
+        dir: settings.store.clone(),
+        fingerprint: snapshot::fingerprint(&settings.policy, &settings.catalog),
+        epoch_unix_ms: recovered.epoch_unix_ms,
+    };
+    let loaded = snapshots.load_newest(&settings.policy, &settings.catalog, recovered.len());
+    let (engine, from_snapshot) = match loaded {
+        Some(mut engine) => {
+            let covers = engine.log_entries();
+            let tail = recovered.entries(covers)?;
+            match tail.iter().try_for_each(|e| engine.replay(e)) {
+                Ok(()) => (engine, covers),
+                Err(e) => {
+                    tracing::warn!(
+                        "the log after the snapshot of {covers} records does not replay on it \
+                         ({e}); replaying the whole log instead"
+                    );
+                    let all = recovered.entries(0)?;
+                    (replay(settings, &all, recovered.epoch_unix_ms)?, 0)
+                }
+            }
+        }
+        None => {
+            let all = recovered.entries(0)?;
+            (replay(settings, &all, recovered.epoch_unix_ms)?, 0)
+        }
+    };
     Ok(Recovery {
-        clock: Clock::new(recovered.epoch_unix_ms, last.max(engine.now())),
-        entries: recovered.entries.len() as u64,
+        clock: Clock::new(recovered.epoch_unix_ms, engine.now()),
+        entries: recovered.len(),
+        from_snapshot,
         dropped_bytes: recovered.dropped_bytes,
         elapsed: started.elapsed(),
         epoch_unix_ms: recovered.epoch_unix_ms,
         engine,
         log,
+        snapshots,
     })
 }
 
@@ -143,8 +178,9 @@ pub fn replay_store(
 ) -> Result<ReplaySummary, ServeError> {
     let started = Instant::now();
     let recovered = Log::read(store)?;
-    let mut engine = replay(settings, &recovered.entries, recovered.epoch_unix_ms)?;
-    let last = recovered.entries.last().map_or(0, |e| e.at);
+    let entries = recovered.entries(0)?;
+    let mut engine = replay(settings, &entries, recovered.epoch_unix_ms)?;
+    let last = entries.last().map_or(0, |e| e.at);
     let mut fx = engine::Effects::default();
     if let Some(t) = until {
         engine.tick(t.max(last), &mut fx);

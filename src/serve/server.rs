@@ -1,18 +1,19 @@
 //! The server's moving parts and their lifetimes, after tokio-rs/mini-redis: a [`Listener`]
 //! that owns the accept loop and the connection limit, one [`Handler`] per connection that runs
-//! HTTP/1.1 over it, and graceful shutdown threaded through both with [`Shutdown`].
+//! HTTP/1.1 or HTTP/2 over it, and graceful shutdown threaded through both with [`Shutdown`].
 //!
-//! [`serve`] wires the daemon: it recovers the engine from the store, starts the engine thread
-//! and the group-commit thread, binds, accepts until a shutdown signal (or a fatal log
-//! failure), then stops in order — stop accepting, let connections finish their requests and
-//! streams end, close the intake so the engine drains, wait for the last group commit.
+//! [`serve`] wires the daemon: it recovers the engine from the store, starts the engine thread,
+//! the group-commit thread and the snapshot thread, binds, accepts until a shutdown signal (or
+//! a fatal log failure), then stops in order — stop accepting, let connections finish their
+//! requests and streams end, close the intake so the engine drains, wait for the last group
+//! commit and snapshot, and write a final snapshot so the next start replays nothing.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch, Semaphore};
@@ -25,6 +26,7 @@ use super::engine;
 use super::events::Fanout;
 use super::metrics::Metrics;
 use super::shutdown::Shutdown;
+use super::snapshot;
 use super::{recover, Recovery, ServeError};
 
 /// Most group commits waiting for the disk; beyond it the engine waits, the intake fills and
@@ -99,9 +101,10 @@ impl Listener {
 impl Handler {
     async fn run(mut self) {
         let service = TowerToHyperService::new(self.app);
-        let conn = hyper::server::conn::http1::Builder::new()
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(self.stream), service);
+        // HTTP/1.1, or HTTP/2 with prior knowledge (one connection carrying many requests at
+        // once, as a contact platform or the load generator may prefer).
+        let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        let conn = builder.serve_connection(TokioIo::new(self.stream), service);
         tokio::pin!(conn);
         tokio::select! {
             r = conn.as_mut() => {
@@ -123,6 +126,8 @@ impl Handler {
 pub struct Started {
     pub listening: SocketAddr,
     pub recovered_entries: u64,
+    /// Of the recovered records, how many came from a snapshot rather than replay.
+    pub recovered_from_snapshot: u64,
     pub dropped_bytes: u64,
     pub recovery_ms: u64,
     pub epoch_unix_ms: u64,
@@ -139,9 +144,11 @@ pub async fn serve(
         log,
         clock,
         entries,
+        from_snapshot,
         dropped_bytes,
         elapsed,
         epoch_unix_ms,
+        snapshots,
     } = recover(&settings)?;
 
     let metrics = Arc::new(Metrics::new(ROUTES.iter().map(|(_, p)| *p).collect()));
@@ -153,6 +160,16 @@ pub async fn serve(
     let (intake_tx, intake_rx) =
         std::sync::mpsc::sync_channel(settings.limits.intake_capacity as usize);
     let (commit_tx, commit_rx) = std::sync::mpsc::sync_channel(COMMIT_QUEUE);
+    let snapshot_every = settings.durability.snapshot_every;
+    // One copy in hand at most: if the writer is still busy, the next copy is skipped.
+    let (copy_tx, copy_rx) = std::sync::mpsc::sync_channel(1);
+    let snapshot_thread = {
+        let (snapshots, metrics) = (snapshots.clone(), metrics.clone());
+        std::thread::Builder::new()
+            .name("peakcrew-snapshot".into())
+            .spawn(move || snapshot::run(snapshots, copy_rx, metrics))
+            .map_err(ServeError::Io)?
+    };
 
     let engine_thread = {
         let fanout = fanout.clone();
@@ -167,6 +184,7 @@ pub async fn serve(
                     intake_rx,
                     commit_tx,
                     max_batch,
+                    snapshot_every,
                     move || fanout.has_subscribers(),
                     metrics,
                 )
@@ -177,7 +195,10 @@ pub async fn serve(
         let (fanout, metrics, failure) = (fanout.clone(), metrics.clone(), failure.clone());
         std::thread::Builder::new()
             .name("peakcrew-commit".into())
-            .spawn(move || commit::run(log, commit_rx, fanout, metrics, failure))
+            .spawn(move || {
+                let copies = (snapshot_every > 0).then_some(copy_tx);
+                commit::run(log, commit_rx, copies, fanout, metrics, failure)
+            })
             .map_err(ServeError::Io)?
     };
 
@@ -209,6 +230,7 @@ pub async fn serve(
     on_ready(&Started {
         listening: addr,
         recovered_entries: entries,
+        recovered_from_snapshot: from_snapshot,
         dropped_bytes,
         recovery_ms: elapsed.as_millis() as u64,
         epoch_unix_ms,
@@ -238,16 +260,34 @@ pub async fn serve(
         tracing::warn!("connections still open after {DRAIN_TIMEOUT:?}; stopping anyway");
     }
     // The engine finishes the batch in hand and returns; the commit thread makes the last
-    // batch durable and returns. Requests still queued behind the stop get 503.
-    tokio::task::spawn_blocking(move || {
+    // batch durable and returns, and the snapshot thread finishes the copy in hand. Requests
+    // still queued behind the stop get 503.
+    let last_failure = failure.clone();
+    let engine = tokio::task::spawn_blocking(move || {
         let _ = stop.send(engine::Request::Stop);
-        let _ = engine_thread.join();
+        let engine = engine_thread.join();
         let _ = commit_thread.join();
+        let _ = snapshot_thread.join();
+        engine.ok()
     })
     .await
     .map_err(|e| ServeError::Failed(format!("shutdown: {e}")))?;
-    if let Some(message) = failure.get() {
+    if let Some(message) = last_failure.get() {
         return Err(ServeError::Failed(message));
+    }
+    // Everything the engine applied is durable now (no failure): a final snapshot spares the
+    // next start any replay.
+    if let Some(engine) = engine.filter(|e| snapshot_every > 0 && e.log_entries() > from_snapshot) {
+        let started = std::time::Instant::now();
+        match tokio::task::spawn_blocking(move || snapshots.write(&engine)).await {
+            Ok(Ok(w)) => tracing::info!(
+                "shutdown snapshot of {} records written in {:?}",
+                w.covers,
+                started.elapsed()
+            ),
+            Ok(Err(e)) => tracing::warn!("the shutdown snapshot could not be written: {e}"),
+            Err(e) => tracing::warn!("the shutdown snapshot could not be written: {e}"),
+        }
     }
     outcome
 }

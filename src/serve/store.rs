@@ -22,6 +22,9 @@
 //! how many bytes it dropped. A bad record followed by good ones is corruption of acknowledged
 //! data and stops the daemon with the record's line number rather than guess.
 //!
+//! Opening checks every record's framing and checksum but decodes none: recovery decodes only
+//! the records after the snapshot it starts from ([`Recovered::entries`]).
+//!
 //! `<store>/LOCK` is held with an exclusive file lock while a daemon owns the store, so two
 //! daemons never append to one log.
 
@@ -85,13 +88,54 @@ pub fn encode(buf: &mut Vec<u8>, n: u64, at: Millis, op: &Op) {
     buf.push(b'\n');
 }
 
-/// What recovery found in the log.
+/// What recovery found in the log: every whole record, checksummed but not yet decoded, so a
+/// recovery that starts from a snapshot decodes only the records after it.
 #[derive(Debug)]
 pub struct Recovered {
     pub epoch_unix_ms: u64,
-    pub entries: Vec<Entry>,
     /// Bytes of a torn last record that were cut off.
     pub dropped_bytes: u64,
+    path: PathBuf,
+    text: Vec<u8>,
+    /// Byte range of each whole record's JSON, record `n` at index `n`.
+    records: Vec<(usize, usize)>,
+}
+
+impl Recovered {
+    /// Whole records in the log.
+    pub fn len(&self) -> u64 {
+        self.records.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Decodes the records from `from` on (all of them with 0).
+    pub fn entries(&self, from: u64) -> Result<Vec<Entry>, StoreError> {
+        let from = (from as usize).min(self.records.len());
+        let mut out = Vec::with_capacity(self.records.len() - from);
+        for (i, &(start, end)) in self.records.iter().enumerate().skip(from) {
+            // The header is line 1, record n is line n + 2.
+            let line = i + 2;
+            let entry: Entry = serde_json::from_slice(&self.text[start..end]).map_err(|e| {
+                StoreError::Corrupt {
+                    path: self.path.clone(),
+                    line,
+                    message: format!("the record does not decode: {e}"),
+                }
+            })?;
+            if entry.n != i as u64 {
+                return Err(StoreError::Corrupt {
+                    path: self.path.clone(),
+                    line,
+                    message: format!("expected record n={i}, found n={}", entry.n),
+                });
+            }
+            out.push(entry);
+        }
+        Ok(out)
+    }
 }
 
 /// The open log, owned by the group-commit thread once recovery is done.
@@ -148,12 +192,15 @@ impl Log {
                 .map_err(io(dir))?;
             Recovered {
                 epoch_unix_ms,
-                entries: Vec::new(),
                 dropped_bytes: 0,
+                path: path.clone(),
+                text: Vec::new(),
+                records: Vec::new(),
             }
         } else {
-            let (recovered, valid_len) = parse(&path, &text)?;
-            if valid_len < text.len() as u64 {
+            let len = text.len() as u64;
+            let (recovered, valid_len) = parse(&path, text)?;
+            if valid_len < len {
                 file.set_len(valid_len).map_err(io(&path))?;
                 file.sync_all().map_err(io(&path))?;
             }
@@ -178,7 +225,7 @@ impl Log {
             path: path.clone(),
             source,
         })?;
-        Ok(parse(&path, &text)?.0)
+        Ok(parse(&path, text)?.0)
     }
 
     /// Appends whole records and, with durability on, waits until they are on disk.
@@ -201,8 +248,9 @@ fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// Parses the whole file; returns the records and the length of the part that is whole.
-fn parse(path: &Path, text: &[u8]) -> Result<(Recovered, u64), StoreError> {
+/// Frames the whole file: checks the header and each record's checksum. Returns the records
+/// and the length of the part that is whole.
+fn parse(path: &Path, text: Vec<u8>) -> Result<(Recovered, u64), StoreError> {
     let corrupt = |line: usize, message: String| StoreError::Corrupt {
         path: path.to_path_buf(),
         line,
@@ -221,65 +269,58 @@ fn parse(path: &Path, text: &[u8]) -> Result<(Recovered, u64), StoreError> {
                 format!("expected a header `{MAGIC}<ms>`, found `{header}`"),
             )
         })?;
-    let mut entries = Vec::new();
+    let mut records = Vec::new();
     let mut pos = header_end + 1;
     let mut line = 1;
+    let mut dropped_bytes = 0;
     while pos < text.len() {
         line += 1;
         let rest = &text[pos..];
         let end = rest.iter().position(|&b| b == b'\n');
         let record = match end {
-            Some(e) => decode(&rest[..e]),
+            Some(e) => check(&rest[..e]),
             None => Err("the record has no end of line".to_string()),
         };
         match record {
-            Ok(entry) => {
-                if entry.n != entries.len() as u64 {
-                    return Err(corrupt(
-                        line,
-                        format!("expected record n={}, found n={}", entries.len(), entry.n),
-                    ));
-                }
-                entries.push(entry);
-                pos += end.unwrap_or(rest.len()) + 1;
+            Ok(()) => {
+                let e = end.unwrap_or(rest.len());
+                records.push((pos + 9, pos + e));
+                pos += e + 1;
             }
             Err(message) => {
                 // Only a tail of torn records may be cut: nothing whole may follow.
                 let later_whole = end.is_some_and(|e| {
                     rest[e + 1..]
                         .split(|&b| b == b'\n')
-                        .any(|l| decode(l).is_ok())
+                        .any(|l| check(l).is_ok())
                 });
                 if later_whole {
                     return Err(corrupt(line, message));
                 }
-                let dropped = (text.len() - pos) as u64;
+                dropped_bytes = (text.len() - pos) as u64;
                 tracing::warn!(
-                    "{}:{line}: cutting a torn tail of {dropped} bytes ({message})",
+                    "{}:{line}: cutting a torn tail of {dropped_bytes} bytes ({message})",
                     path.display()
                 );
-                return Ok((
-                    Recovered {
-                        epoch_unix_ms,
-                        entries,
-                        dropped_bytes: dropped,
-                    },
-                    pos as u64,
-                ));
+                break;
             }
         }
     }
+    let whole = pos.min(text.len()) as u64;
     Ok((
         Recovered {
             epoch_unix_ms,
-            entries,
-            dropped_bytes: 0,
+            dropped_bytes,
+            path: path.to_path_buf(),
+            text,
+            records,
         },
-        text.len() as u64,
+        whole,
     ))
 }
 
-fn decode(line: &[u8]) -> Result<Entry, String> {
+/// Checks a record's framing and checksum; decoding its JSON waits until it is replayed.
+fn check(line: &[u8]) -> Result<(), String> {
     if line.len() < 10 || line[8] != b' ' {
         return Err("the record is too short".into());
     }
@@ -287,11 +328,10 @@ fn decode(line: &[u8]) -> Result<Entry, String> {
         .ok()
         .and_then(|h| u32::from_str_radix(h, 16).ok())
         .ok_or("the record does not start with a checksum")?;
-    let json = &line[9..];
-    if crc32fast::hash(json) != crc {
+    if crc32fast::hash(&line[9..]) != crc {
         return Err("the record's checksum does not match".into());
     }
-    serde_json::from_slice(json).map_err(|e| format!("the record does not decode: {e}"))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -308,7 +348,7 @@ mod tests {
     fn records_round_trip_and_a_torn_tail_is_cut() {
         let dir = tempfile::tempdir().unwrap();
         let (mut log, rec) = Log::open(dir.path(), true).unwrap();
-        assert!(rec.entries.is_empty());
+        assert!(rec.is_empty());
         let mut buf = Vec::new();
         for i in 0..3 {
             encode(&mut buf, i as u64, 10 * i as u64, &op(i));
@@ -321,9 +361,11 @@ mod tests {
         drop(log);
 
         let (_, rec) = Log::open(dir.path(), true).unwrap();
-        assert_eq!(rec.entries.len(), 3);
-        assert_eq!(rec.entries[2].at, 20);
-        assert_eq!(rec.entries[2].op, op(2));
+        let entries = rec.entries(0).unwrap();
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[2].at, 20);
+        assert_eq!(entries[2].op, op(2));
+        assert_eq!(rec.entries(2).unwrap(), entries[2..]);
         assert_eq!(rec.dropped_bytes, (torn.len() / 2) as u64);
     }
 
