@@ -1,7 +1,7 @@
 //! `peakcrew simulate` (a roster through the routing core) and `peakcrew simulate queue`.
 //!
-//! Scenario mode reads the scenario, the forecast and the roster (with the stand-in readers of
-//! `sim::files` until the forecast and roster stages' readers are on main), builds the router
+//! Scenario mode reads the scenario, the forecast (the forecast stage's reader) and the roster
+//! (the stand-in reader of `sim::files` until the roster stage's is on main), builds the router
 //! from `--config` (the daemon's `config/router.toml`; built-in defaults without it), runs the
 //! replications, and prints per-queue and overall figures with 95% confidence intervals.
 //! `--vary` turns the run into a sweep: the baseline and every combination of the variations,
@@ -19,8 +19,8 @@ use serde::Serialize;
 use super::{load_scenario, print_json, Global};
 use crate::routing::{Catalog, RouterConfig, RoutingPolicy};
 use crate::sim::{
-    self, Counters, Estimate, HandleTimeDistribution, Metrics, PatienceDistribution, QueueReport,
-    SimOptions, SimReport, SingleQueue, Timing, Variant,
+    self, ArrivalRate, Counters, Estimate, HandleTimeDistribution, Metrics, PatienceDistribution,
+    QueueReport, SimOptions, SimReport, SingleQueue, Timing, Variant,
 };
 use crate::staffing::erlang::{self, Load};
 
@@ -35,7 +35,7 @@ pub struct SimulateArgs {
     /// roster.csv: agent,date,start,end,breaks,primary_skill (a group column, or --agents).
     #[arg(long)]
     pub roster: Option<PathBuf>,
-    /// forecast.csv: queue,start,interval_minutes,contacts,aht_seconds (bands ignored).
+    /// forecast.csv: queue,start,interval_minutes,contacts,aht_seconds,lo80,hi80,lo95,hi95.
     #[arg(long)]
     pub forecast: Option<PathBuf>,
     /// Independent replications, run in parallel, for the 95% confidence intervals.
@@ -172,7 +172,10 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
         Some(path) => load_policy(path, &catalog)?,
         None => RoutingPolicy::default(),
     };
-    let rates = sim::read_forecast(forecast_path)?;
+    let rates: Vec<ArrivalRate> = crate::forecast::read_forecast(forecast_path)?
+        .iter()
+        .map(ArrivalRate::from)
+        .collect();
     let agents_path = args.agents.clone().or_else(|| {
         scenario
             .agents_file

@@ -1323,6 +1323,28 @@ mod tests {
     }
 
     #[test]
+    fn roster_and_rate_errors_name_the_agent_or_row() {
+        let o = options();
+        let cat = catalog(None);
+        let outside = agent("a", (0, 2), &[(150, 160)]);
+        let e = simulate(&cat, &policy(), &rates(&[1.0]), &[outside], &o).unwrap_err();
+        assert!(
+            e.to_string().starts_with("roster: agent `a`, shift starting 2026-11-11T00:00:00+08:00: break 2026-11-11T02:30:00+08:00–2026-11-11T02:40:00+08:00 is not a span inside the shift"),
+            "{e}"
+        );
+        let overlapping = [agent("a", (0, 2), &[]), agent("a", (1, 3), &[])];
+        let e = simulate(&cat, &policy(), &rates(&[1.0]), &overlapping, &o).unwrap_err();
+        assert!(
+            e.to_string().contains("overlaps the agent's shift ending"),
+            "{e}"
+        );
+        let mut bad = rates(&[1.0, 1.0]);
+        bad[1].start += Duration::minutes(5);
+        let e = simulate(&cat, &policy(), &bad, &[agent("a", (0, 2), &[])], &o).unwrap_err();
+        assert!(e.to_string().contains("arrival row 2 (queue `q`, start 2026-11-11T00:20:00+08:00): start is not on the 15-minute grid"), "{e}");
+    }
+
+    #[test]
     fn disconnects_requeue_the_contact_for_another_agent() {
         let o = SimOptions {
             disconnect_probability: 0.5,

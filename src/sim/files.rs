@@ -1,22 +1,22 @@
-//! The simulator's files: thin readers for the forecast, roster and agents files it consumes,
-//! and writers for `sim.csv` (per queue × interval, for the report) and the sweep comparison.
+//! The simulator's files: thin readers for the roster and agents files it consumes, and
+//! writers for `sim.csv` (per queue × interval, for the report) and the sweep comparison.
+//! `forecast.csv` is read by the forecast stage's `forecast::read_forecast`; each row maps onto
+//! an [`ArrivalRate`](super::ArrivalRate) (`From<&ForecastRow>`).
 //!
-//! **Stand-in readers.** `forecast.csv` and `roster.csv` belong to the forecast and roster
-//! stages, whose readers are being finished on other branches. Until they land, the readers
-//! here accept exactly the agreed formats and map them to the simulator's inputs; once the
-//! stages' readers are on main, replace [`read_forecast`] by `forecast::read_forecast` mapped
-//! row by row onto [`ArrivalRate`], and [`read_roster`]/[`read_agents`] by the roster stage's
-//! reader mapped onto [`RosterShift`]. Nothing else in the simulator depends on these files.
+//! **Stand-in readers.** `roster.csv` and the agents file belong to the roster stage, whose
+//! reader is not on main yet. Until it lands, the readers here accept the agreed formats
+//! (breaks are parsed by the schedule stage's `schedule::files::parse_breaks`, as in
+//! schedule.csv); once the roster stage's reader is on main, replace [`read_roster`] and
+//! [`read_agents`] by it, mapped onto [`RosterShift`]. Nothing else in the simulator depends on
+//! these files.
 //!
-//! - `forecast.csv`: `queue,start,interval_minutes,contacts,aht_seconds[,lo80,hi80,lo95,hi95]`,
-//!   `start` in RFC 3339; the bands are ignored.
 //! - `roster.csv`: `agent,date,start,end,breaks,primary_skill` (plus optional `name`, `group`,
 //!   `template`, ignored unless noted): `start`/`end` in RFC 3339, `breaks` a `;`-separated
-//!   list of `[name ]HH:MM-HH:MM` in the scenario's local wall-clock time (each break lies
-//!   inside its shift, which fixes its date). The agent's group comes from the `group` column
-//!   when present, else from the agents file; skills and languages come from the agents file
-//!   when it lists them, else from the group in the scenario. `primary_skill` does not change
-//!   routing (an agent keeps every skill it holds) and is not read.
+//!   list of `name HH:MM-HH:MM` in the scenario's local wall-clock time, in order from the
+//!   shift start. The agent's group comes from the `group` column when present, else from the
+//!   agents file; skills and languages come from the agents file when it lists them, else from
+//!   the group in the scenario. `primary_skill` does not change routing (an agent keeps every
+//!   skill it holds) and is not read.
 //! - agents file: `id,group[,skills][,languages]` (extra columns ignored; `agent` is accepted
 //!   for `id`): `skills` as `skill:level;skill:level`, `languages` as `zh;en`.
 
@@ -24,13 +24,14 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Offset};
+use chrono::{DateTime, FixedOffset};
 
-use super::input::{ArrivalRate, RosterShift, Span};
+use super::input::RosterShift;
 use super::stats::{Estimate, Metrics, SimReport};
 use super::vary::Variant;
-use crate::model::{local_to_utc, Language, Proficiency, Skill, SkillLevel};
+use crate::model::{Language, Proficiency, Skill, SkillLevel};
 use crate::scenario::Scenario;
+use crate::schedule::files::parse_breaks;
 
 /// A file that cannot be read, with its name and, for a bad row, its line.
 #[derive(Debug, thiserror::Error)]
@@ -153,50 +154,6 @@ fn parse_time(name: &str, s: &str) -> Result<DateTime<FixedOffset>, String> {
     })
 }
 
-fn parse_number(name: &str, s: &str) -> Result<f64, String> {
-    s.parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| format!("{name}: expected a number, found `{s}`"))
-}
-
-const FORECAST_COLUMNS: &str = "queue,start,interval_minutes,contacts,aht_seconds";
-
-/// Reads `forecast.csv` (stand-in; see the module doc).
-pub fn read_forecast(path: &Path) -> Result<Vec<ArrivalRate>, FileError> {
-    let t = Table::read(path)?;
-    let [queue, start, minutes, contacts, aht] = [
-        "queue",
-        "start",
-        "interval_minutes",
-        "contacts",
-        "aht_seconds",
-    ]
-    .map(|c| t.column(&[c], FORECAST_COLUMNS));
-    let (queue, start, minutes, contacts, aht) = (queue?, start?, minutes?, contacts?, aht?);
-    let mut out = Vec::with_capacity(t.rows.len());
-    for (line, r) in &t.rows {
-        let row = || -> Result<ArrivalRate, String> {
-            let q = field(r, queue);
-            if q.is_empty() {
-                return Err("queue: expected a queue id, found nothing".into());
-            }
-            let m = field(r, minutes);
-            Ok(ArrivalRate {
-                queue: q.to_string(),
-                start: parse_time("start", field(r, start))?,
-                minutes: m.parse().map_err(|_| {
-                    format!("interval_minutes: expected a whole number of minutes, found `{m}`")
-                })?,
-                contacts: parse_number("contacts", field(r, contacts))?,
-                aht_seconds: parse_number("aht_seconds", field(r, aht))?,
-            })
-        };
-        out.push(row().map_err(|m| t.err(*line, m))?);
-    }
-    Ok(out)
-}
-
 /// One line of the agents file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentEntry {
@@ -265,54 +222,6 @@ pub fn read_agents(path: &Path) -> Result<BTreeMap<String, AgentEntry>, FileErro
     Ok(out)
 }
 
-/// The breaks of a shift, from `[name ]HH:MM-HH:MM; ...` in the scenario's local time.
-fn parse_breaks(
-    s: &str,
-    scenario: &Scenario,
-    start: DateTime<FixedOffset>,
-    end: DateTime<FixedOffset>,
-) -> Result<Vec<Span>, String> {
-    let tz = scenario.time_zone;
-    let first_day = start.with_timezone(&tz).date_naive();
-    let hm = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M");
-    let mut out = Vec::new();
-    for item in s.split(';').map(str::trim).filter(|x| !x.is_empty()) {
-        let range = item.rsplit(' ').next().unwrap_or(item);
-        let bad = || {
-            format!("breaks: expected `name HH:MM-HH:MM` items separated by `;`, found `{item}`")
-        };
-        let (a, b) = range.split_once('-').ok_or_else(bad)?;
-        let (a, b) = (hm(a).map_err(|_| bad())?, hm(b).map_err(|_| bad())?);
-        let instant = |day: chrono::NaiveDate, t: NaiveTime| {
-            let utc = local_to_utc(tz, day.and_time(t));
-            utc.with_timezone(&utc.with_timezone(&tz).offset().fix())
-        };
-        let b0 = (0..3)
-            .map(|d| instant(first_day + Duration::days(d), a))
-            .find(|t| *t >= start && *t < end)
-            .ok_or_else(|| {
-                format!(
-                    "breaks: `{item}` does not start inside the shift {}–{}",
-                    start.to_rfc3339(),
-                    end.to_rfc3339()
-                )
-            })?;
-        let day0 = b0.with_timezone(&tz).date_naive();
-        let b1 = (0..2)
-            .map(|d| instant(day0 + Duration::days(d), b))
-            .find(|t| *t > b0)
-            .ok_or_else(bad)?;
-        if b1 > end {
-            return Err(format!(
-                "breaks: `{item}` ends after the shift ends at {}",
-                end.to_rfc3339()
-            ));
-        }
-        out.push((b0, b1));
-    }
-    Ok(out)
-}
-
 const ROSTER_COLUMNS: &str = "agent,date,start,end,breaks,primary_skill";
 
 /// Reads `roster.csv` (stand-in; see the module doc). `agents` is the agents file, needed when
@@ -373,7 +282,11 @@ pub fn read_roster(
                 ));
             }
             let breaks = match breaks {
-                Some(i) => parse_breaks(field(r, i), scenario, s, e)?,
+                Some(i) => parse_breaks(field(r, i), s, scenario.time_zone)
+                    .map_err(|m| format!("breaks: {m}"))?
+                    .into_iter()
+                    .map(|b| (b.start, b.end))
+                    .collect(),
                 None => Vec::new(),
             };
             Ok(RosterShift {
@@ -519,45 +432,6 @@ mod tests {
     }
 
     #[test]
-    fn forecast_rows_and_errors_with_lines() {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = write(
-            &dir,
-            "f.csv",
-            "queue,start,interval_minutes,contacts,aht_seconds,lo80,hi80,lo95,hi95\n\
-            zh-hotline,2026-11-11T09:00:00+08:00,15,120.5,300,1,2,3,4\n",
-        );
-        let rows = read_forecast(&ok).unwrap();
-        assert_eq!(rows.len(), 1);
-        assert_eq!(
-            (rows[0].minutes, rows[0].contacts, rows[0].aht_seconds),
-            (15, 120.5, 300.0)
-        );
-        let bad = write(
-            &dir,
-            "g.csv",
-            "queue,start,interval_minutes,contacts,aht_seconds\n\
-            zh-hotline,2026-11-11T09:00:00+08:00,15,1,300\n\
-            zh-hotline,2026-11-11T09:15:00+08:00,15,many,300\n",
-        );
-        let e = read_forecast(&bad).unwrap_err().to_string();
-        assert!(
-            e.ends_with("g.csv:3: contacts: expected a number, found `many`"),
-            "{e}"
-        );
-        let missing = write(
-            &dir,
-            "h.csv",
-            "queue,start,contacts\nq,2026-11-11T09:00:00+08:00,1\n",
-        );
-        let e = read_forecast(&missing).unwrap_err().to_string();
-        assert!(
-            e.contains("h.csv:1: missing column `interval_minutes`"),
-            "{e}"
-        );
-    }
-
-    #[test]
     fn roster_breaks_take_their_date_from_the_shift() {
         let s = scenario();
         let dir = tempfile::tempdir().unwrap();
@@ -601,11 +475,11 @@ mod tests {
             vec![Language::new("zh"), Language::new("en")]
         );
 
-        let outside = write(&dir, "o.csv", "agent,date,start,end,breaks,primary_skill,group\n\
-            a1,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,lunch 19:00-19:30,general,hotline\n");
-        let e = read_roster(&outside, &s, None).unwrap_err().to_string();
+        let bad = write(&dir, "b.csv", "agent,date,start,end,breaks,primary_skill,group\n\
+            a1,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,lunch at noon,general,hotline\n");
+        let e = read_roster(&bad, &s, None).unwrap_err().to_string();
         assert!(
-            e.contains("o.csv:2: breaks: `lunch 19:00-19:30` does not start inside the shift"),
+            e.contains("b.csv:2: breaks: expected a break like `lunch 11:00-12:00`"),
             "{e}"
         );
     }

@@ -35,6 +35,18 @@ pub type Span = (DateTime<FixedOffset>, DateTime<FixedOffset>);
 /// Sorted skills with levels, and sorted languages: agents with equal keys share a profile.
 type ProfileKey = (Vec<(String, u8)>, Vec<String>);
 
+impl From<&crate::forecast::ForecastRow> for ArrivalRate {
+    fn from(r: &crate::forecast::ForecastRow) -> Self {
+        ArrivalRate {
+            queue: r.queue.clone(),
+            start: r.start,
+            minutes: r.interval_minutes,
+            contacts: r.contacts,
+            aht_seconds: r.aht_seconds,
+        }
+    }
+}
+
 /// One agent on one shift. An agent may have several shifts (a week); they must not overlap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RosterShift {
