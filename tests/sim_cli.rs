@@ -227,6 +227,45 @@ fn scenario_mode_runs_the_bundled_scenario_and_writes_the_same_bytes_twice() {
 }
 
 #[test]
+fn a_shift_plan_can_stand_in_for_the_roster() {
+    let dir = tempfile::tempdir().unwrap();
+    let (forecast, roster) = write_day(dir.path(), 10_000.0, 40);
+    // schedule.csv: the roster's shifts counted per (group, template, day, start, end, breaks).
+    let text = std::fs::read_to_string(&roster).unwrap();
+    let mut counts: std::collections::BTreeMap<Vec<String>, u32> = Default::default();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let key = [f[2], f[3], f[4], f[5], f[6], f[7]]
+            .map(String::from)
+            .to_vec();
+        *counts.entry(key).or_default() += 1;
+    }
+    let plan = dir.path().join("schedule.csv");
+    let mut out = String::from("group,template,day,start,end,breaks,count\n");
+    for (k, n) in &counts {
+        out.push_str(&format!("{},{n}\n", k.join(",")));
+    }
+    std::fs::write(&plan, out).unwrap();
+    let v = json(&peakcrew(&[
+        "simulate",
+        "--scenario",
+        "scenarios/double11.toml",
+        "--config",
+        "config/router.toml",
+        "--forecast",
+        forecast.to_str().unwrap(),
+        "--schedule",
+        plan.to_str().unwrap(),
+        "--replications",
+        "2",
+        "--json",
+    ]));
+    let sl = mean(&v["overall"], "service_level");
+    assert!((0.5..=1.0).contains(&sl), "{sl}");
+    assert_eq!(v["counters"]["rejected_commands"], 0);
+}
+
+#[test]
 fn a_sweep_compares_variants_and_writes_sweep_csv() {
     let dir = tempfile::tempdir().unwrap();
     let (forecast, roster) = write_day(dir.path(), 10_000.0, 40);

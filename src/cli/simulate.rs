@@ -33,8 +33,11 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub scenario: Option<PathBuf>,
     /// roster.csv: agent,date,start,end,breaks,primary_skill (a group column, or --agents).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "schedule")]
     pub roster: Option<PathBuf>,
+    /// Instead of a roster: a shift plan (schedule.csv), `count` anonymous agents per shift.
+    #[arg(long)]
+    pub schedule: Option<PathBuf>,
     /// forecast.csv: queue,start,interval_minutes,contacts,aht_seconds,lo80,hi80,lo95,hi95.
     #[arg(long)]
     pub forecast: Option<PathBuf>,
@@ -151,18 +154,20 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
     }
     let missing: Vec<&str> = [
         ("--scenario", args.scenario.is_none()),
-        ("--roster", args.roster.is_none()),
+        ("--roster", args.roster.is_none() && args.schedule.is_none()),
         ("--forecast", args.forecast.is_none()),
     ]
     .into_iter()
     .filter(|(_, m)| *m)
     .map(|(f, _)| f)
     .collect();
-    let (Some(scenario_path), Some(roster_path), Some(forecast_path)) =
-        (&args.scenario, &args.roster, &args.forecast)
-    else {
+    let (Some(scenario_path), Some(forecast_path), false) = (
+        &args.scenario,
+        &args.forecast,
+        missing.contains(&"--roster"),
+    ) else {
         anyhow::bail!(
-            "missing {}: scenario mode needs --scenario S --roster R --forecast F (or use `simulate queue`)",
+            "missing {}: scenario mode needs --scenario S --roster R (or --schedule P) --forecast F (or use `simulate queue`)",
             missing.join(", ")
         );
     };
@@ -176,18 +181,28 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
         .iter()
         .map(ArrivalRate::from)
         .collect();
-    let agents_path = args.agents.clone().or_else(|| {
-        scenario
-            .agents_file
-            .as_deref()
-            .map(|f| scenario.resolve(f))
-            .filter(|p| p.exists())
-    });
-    let agents = match &agents_path {
-        Some(p) => Some(sim::read_agents(p)?),
-        None => None,
+    let roster = match (&args.roster, &args.schedule) {
+        (Some(roster_path), _) => {
+            let agents_path = args.agents.clone().or_else(|| {
+                scenario
+                    .agents_file
+                    .as_deref()
+                    .map(|f| scenario.resolve(f))
+                    .filter(|p| p.exists())
+            });
+            let agents = match &agents_path {
+                Some(p) => Some(sim::read_agents(p)?),
+                None => None,
+            };
+            sim::read_roster(roster_path, &scenario, agents.as_ref())?
+        }
+        (None, Some(plan_path)) => {
+            let plan = crate::schedule::files::read_schedule(plan_path, scenario.time_zone)?;
+            sim::roster_from_plan(&scenario, &plan)
+                .map_err(|m| anyhow::anyhow!("{}: {m}", plan_path.display()))?
+        }
+        (None, None) => anyhow::bail!("give --roster R or --schedule P"),
     };
-    let roster = sim::read_roster(roster_path, &scenario, agents.as_ref())?;
     let b = &args.behaviour;
     let options = SimOptions {
         replications: args.replications,

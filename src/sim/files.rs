@@ -19,6 +19,9 @@
 //!   skill it holds) and is not read.
 //! - agents file: `id,group[,skills][,languages]` (extra columns ignored; `agent` is accepted
 //!   for `id`): `skills` as `skill:level;skill:level`, `languages` as `zh;en`.
+//!
+//! A shift plan (`schedule.csv`, read by `schedule::files::read_schedule`) can stand in for a
+//! roster: [`roster_from_plan`] puts `count` anonymous agents of the group on each shift.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -304,6 +307,40 @@ pub fn read_roster(
     Ok(out)
 }
 
+/// Anonymous agents for a shift plan (schedule.csv, before the roster names anyone): `count`
+/// agents of the group per planned shift, each with the group's skills and languages and the
+/// shift's breaks, named `GROUP/ROW/i` (ROW: the shift's position in `shifts`, from 1). Lets a
+/// plan be simulated without a roster;
+/// agents do not carry over between days, which the simulation does not need.
+pub fn roster_from_plan(
+    scenario: &Scenario,
+    shifts: &[crate::schedule::PlannedShift],
+) -> Result<Vec<RosterShift>, String> {
+    let mut out = Vec::new();
+    for (row, s) in shifts.iter().enumerate() {
+        let group = scenario.group(&s.group).ok_or_else(|| {
+            format!(
+                "planned shift {} {}: group `{}` is not in the scenario",
+                s.template,
+                s.start.to_rfc3339(),
+                s.group
+            )
+        })?;
+        for i in 0..s.count {
+            out.push(RosterShift {
+                agent: format!("{}/{}/{}", s.group, row + 1, i + 1),
+                group: s.group.clone(),
+                skills: group.skills.clone(),
+                languages: group.languages.clone(),
+                start: s.start,
+                end: s.end,
+                breaks: s.breaks.iter().map(|b| (b.start, b.end)).collect(),
+            });
+        }
+    }
+    Ok(out)
+}
+
 fn num(x: Option<f64>) -> String {
     x.map_or(String::new(), |v| format!("{v:.6}"))
 }
@@ -429,6 +466,32 @@ mod tests {
         let p = dir.path().join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn a_plan_becomes_count_agents_per_shift() {
+        let s = scenario();
+        let dir = tempfile::tempdir().unwrap();
+        let plan = write(&dir, "schedule.csv", "group,template,day,start,end,breaks,count\n\
+            hotline,day,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,break 10:30-10:45; lunch 12:30-13:30,3\n\
+            bilingual-ja,night,2026-11-11,2026-11-11T22:00:00+08:00,2026-11-12T06:00:00+08:00,meal 01:30-02:00,1\n");
+        let shifts = crate::schedule::files::read_schedule(&plan, s.time_zone).unwrap();
+        let roster = roster_from_plan(&s, &shifts).unwrap();
+        assert_eq!(roster.len(), 4);
+        assert_eq!(roster[2].agent, "hotline/1/3");
+        assert_eq!(
+            roster[3].languages,
+            s.group("bilingual-ja").unwrap().languages
+        );
+        assert_eq!(
+            roster[3].breaks[0].0.to_rfc3339(),
+            "2026-11-12T01:30:00+08:00"
+        );
+        let mut wrong = shifts.clone();
+        wrong[0].group = "nobody".into();
+        assert!(roster_from_plan(&s, &wrong)
+            .unwrap_err()
+            .contains("group `nobody`"));
     }
 
     #[test]

@@ -87,7 +87,10 @@ mod stats;
 mod vary;
 pub mod workload;
 
-pub use files::{read_agents, read_roster, write_sim_csv, write_sweep_csv, AgentEntry, FileError};
+pub use files::{
+    read_agents, read_roster, roster_from_plan, write_sim_csv, write_sweep_csv, AgentEntry,
+    FileError,
+};
 pub use input::{
     ArrivalRate, HandleTimeDistribution, PatienceDistribution, RosterShift, SimError, SimOptions,
     Span,
