@@ -1,10 +1,12 @@
 //! The event loop of one replication, and the batch runner that spreads replications over
 //! threads.
 //!
-//! One binary heap holds every future event, ordered by time and then by a fixed order of kinds
-//! and subjects, so ties resolve the same way on every run: the next arrival of each queue, each agent's next roster action,
-//! accepts, handle-time ends, patience expiries, fault events, and a tick at the router's
-//! [`next_deadline`](Router::next_deadline). Popping an event may send commands to the router;
+//! One binary heap holds every future event: the next arrival of each queue, each agent's next
+//! roster action, accepts, handle-time ends, patience expiries, fault events, and a tick at the
+//! router's [`next_deadline`](Router::next_deadline) (pushed whenever the router's next deadline
+//! is earlier than the tick already scheduled). Events are ordered by time, then by a fixed
+//! order of kinds and subjects, so ties resolve the same way on every run. Popping an event
+//! may send commands to the router;
 //! the router's answer ([`Event`]s) updates the simulator's mirror of contacts and agents and
 //! may schedule further events. Follow-up commands that happen at the same instant (an accept
 //! without delay) go through a FIFO work list rather than recursion.

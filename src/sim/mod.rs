@@ -9,7 +9,7 @@
 //!
 //! - [`ArrivalRate`] rows (a forecast: expected contacts and AHT per queue and interval),
 //! - [`RosterShift`] rows (named agents with skills, languages, shift and breaks),
-//! - a [`Catalog`](crate::routing::Catalog) and a [`RoutingPolicy`](crate::routing::RoutingPolicy),
+//! - a [`Catalog`] and a [`RoutingPolicy`],
 //! - [`SimOptions`]: replications, seed, distributions, agent behaviour and faults.
 //!
 //! [`simulate`] runs the replications in parallel and returns a [`SimReport`]; [`sweep`] runs a
@@ -49,8 +49,9 @@
 //!
 //! # Measures and conventions
 //!
-//! Every contact is counted in the interval it **arrived** in and judged against its own
-//! queue's answer time `T` ([`SlaTarget::answer_seconds`](crate::model::SlaTarget::answer_seconds)).
+//! Every contact is counted in the queue and interval it **arrived** in (an escalated contact
+//! still counts for its own queue) and judged against that queue's answer time `T`
+//! ([`SlaTarget::answer_seconds`](crate::model::SlaTarget::answer_seconds)).
 //! The convention is Erlang A's in `staffing::erlang`, over **all arrivals**:
 //!
 //! - service level = answered within T / arrivals (abandoned and never-answered contacts count
@@ -68,7 +69,8 @@
 //!   most contacts of the queue waiting (queued, not offered) at once during the interval.
 //!
 //! Queue and overall figures are ratios of sums over the intervals after the warm-up, not means
-//! of interval ratios. Across replications each figure has a mean and a 95% Student-t confidence
+//! of interval ratios; the overall longest wait and maximum queue length are the largest of any
+//! queue. Across replications each figure has a mean and a 95% Student-t confidence
 //! interval (none with a single replication).
 //!
 //! # Determinism
