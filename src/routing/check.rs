@@ -69,13 +69,13 @@ impl Router {
                     ag.wrapping
                 ));
             }
-            if used != ag.used || count != ag.count {
+            if used != ag.used || count != ag.count.map(u32::from) {
                 return Err(format!(
                     "agent {name} records {} units {:?} but holds {used} units {count:?}",
                     ag.used, ag.count
                 ));
             }
-            if used > ag.units || (0..5).any(|ch| count[ch] > ag.max[ch]) {
+            if used > ag.units || (0..5).any(|ch| count[ch] > ag.max[ch] as u32) {
                 return Err(format!(
                     "agent {name} is over capacity: {used} of {} units, {count:?} of {:?}",
                     ag.units, ag.max
@@ -171,11 +171,9 @@ impl Router {
                     }
                     if c.state != ContactState::WrapUp {
                         let lane = &self.lanes[c.lane as usize];
-                        let ring = lane.rings.get(c.offer_ring as usize).ok_or_else(|| {
-                            format!("contact {name} was offered through no ring of its lane")
-                        })?;
+                        let age = c.offered_at - c.arrival;
                         let ag = &self.agents[c.agent as usize];
-                        if !ring.active(c.offered_at - c.arrival) || !ag.matches(ring) {
+                        if !lane.rings.iter().any(|r| r.active(age) && ag.matches(r)) {
                             return Err(format!(
                                 "contact {name} was offered to agent {} who was not eligible",
                                 ag.id
@@ -472,10 +470,17 @@ impl Router {
         let mut h = super::index::FxHasher::default();
         self.now.hash(&mut h);
         self.seq.hash(&mut h);
-        for c in self.contacts.iter().filter(|c| c.live) {
+        for (slot, c) in self.contacts.iter().enumerate().filter(|(_, c)| c.live) {
             (
-                c.id, c.state, c.queue, c.lang, c.priority, c.tier, c.customer, c.arrival, c.seq,
-                c.deadline,
+                c.id,
+                c.state,
+                c.queue,
+                c.lang,
+                c.priority,
+                c.tier,
+                c.arrival,
+                c.seq,
+                self.customer_of[slot],
             )
                 .hash(&mut h);
             let holder = if c.agent != NONE { c.agent } else { c.held_for };

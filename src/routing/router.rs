@@ -101,7 +101,11 @@ pub(super) struct QueueDef {
     pub steps: Vec<StepDef>,
 }
 
+/// A live contact, kept to one cache line: a routing step touches a few of these at random.
+/// Its customer lives in `Router::customer_of`; its SLA deadline is derived (arrival + the
+/// answer target of the queue it is in).
 #[derive(Debug, Clone)]
+#[repr(align(64))]
 pub(super) struct ContactRec {
     pub id: ContactId,
     pub live: bool,
@@ -116,17 +120,13 @@ pub(super) struct ContactRec {
     pub lang: u16,
     pub priority: u8,
     pub tier: Tier,
-    pub customer: Option<CustomerId>,
     pub arrival: Millis,
     pub seq: u64,
-    pub deadline: Millis,
     /// Agent holding it (offered, accepted, wrap-up), or NONE.
     pub agent: u32,
     pub offered_at: Millis,
-    /// Ring of its lane that made the agent eligible when offered.
-    pub offer_ring: u16,
     pub escalated: bool,
-    pub transfers: u32,
+    pub transfers: u16,
 }
 
 impl ContactRec {
@@ -153,29 +153,34 @@ pub(super) struct Interest {
     pub until: Millis,
 }
 
+/// A logged-in (or once logged-in) agent. Laid out by hand so that what every routing step
+/// reads (load, capacity, presence, held contacts) shares the first cache line and the lane
+/// interests the second; skills, languages and memberships come after.
 #[derive(Debug, Clone)]
+#[repr(C, align(64))]
 pub(super) struct AgentRec {
     pub id: AgentId,
+    pub idle_since: Millis,
+    pub used: u32,
+    pub units: u32,
+    /// How many of `held` are in wrap-up.
+    pub wrapping: u16,
     pub presence: Presence,
+    pub dirty: bool,
+    pub blocked: bool,
+    pub reported: AgentState,
+    /// Most contacts per channel (validated ≤ 255) and contacts held per channel.
+    pub max: [u8; 5],
+    pub count: [u8; 5],
+    /// Offered, accepted and wrap-up contacts, in the order received.
+    pub held: Vec<u32>,
+    pub interests: Vec<Interest>,
+    /// Contacts waiting for this agent (sticky), oldest first.
+    pub sticky: Vec<u32>,
+    pub memberships: Vec<Membership>,
     /// (skill, proficiency), sorted by skill.
     pub skills: Vec<(u16, u8)>,
     pub langs: Vec<u16>,
-    pub units: u32,
-    pub max: [u32; 5],
-    pub used: u32,
-    pub count: [u32; 5],
-    /// Offered, accepted and wrap-up contacts, in the order received.
-    pub held: Vec<u32>,
-    /// How many of `held` are in wrap-up.
-    pub wrapping: u32,
-    /// Contacts waiting for this agent (sticky), oldest first.
-    pub sticky: Vec<u32>,
-    pub idle_since: Millis,
-    pub dirty: bool,
-    pub blocked: bool,
-    pub memberships: Vec<Membership>,
-    pub interests: Vec<Interest>,
-    pub reported: AgentState,
     pub last_customers: VecDeque<CustomerId>,
 }
 
@@ -223,7 +228,7 @@ pub(super) struct Resolved {
     pub aging_ms: Millis,
     pub cost: [u32; 5],
     pub min_cost: u32,
-    pub default_max: [u32; 5],
+    pub default_max: [u8; 5],
     pub default_units: u32,
     pub offer_ms: Millis,
     pub sticky: Option<(Millis, Millis)>,
@@ -311,6 +316,8 @@ pub struct Router {
     pub(super) contacts: Vec<ContactRec>,
     /// Per contact slot, moved on every transition; timers carry the epoch they were set at.
     pub(super) epochs: Vec<u32>,
+    /// Per contact slot, the customer behind it (cold: only sticky routing reads it).
+    pub(super) customer_of: Vec<Option<CustomerId>>,
     pub(super) free_slots: Vec<u32>,
     /// Live contacts only, so the map stays small and in cache.
     pub(super) contact_ix: FxMap<ContactId, u32>,
@@ -450,7 +457,7 @@ impl Router {
             aging_ms: millis(policy.ordering.priority_aging_seconds),
             cost,
             min_cost: cost.iter().copied().min().unwrap_or(1),
-            default_max: Channel::ALL.map(|c| policy.capacity.max_of(c)),
+            default_max: Channel::ALL.map(|c| policy.capacity.max_of(c).min(255) as u8),
             default_units: policy.capacity.units,
             offer_ms: millis(policy.offer.timeout_seconds).max(1),
             sticky: policy
@@ -563,6 +570,7 @@ impl Router {
             rings_by_sl: vec![Vec::new(); n_skills * n_langs],
             contacts: Vec::new(),
             epochs: Vec::new(),
+            customer_of: Vec::new(),
             free_slots: Vec::new(),
             contact_ix: FxMap::default(),
             seen: IdSet::default(),
@@ -618,6 +626,7 @@ impl Router {
         self.now = 0;
         self.contacts.clear();
         self.epochs.clear();
+        self.customer_of.clear();
         self.free_slots.clear();
         self.contact_ix.clear();
         self.seen.clear();
@@ -796,13 +805,10 @@ impl Router {
             lang,
             priority,
             tier,
-            customer,
             arrival: now,
             seq: self.seq,
-            deadline: now + self.queues[q as usize].target_ms,
             agent: NONE,
             offered_at: 0,
-            offer_ring: 0,
             escalated: false,
             transfers: 0,
         };
@@ -811,11 +817,13 @@ impl Router {
             Some(slot) => {
                 self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
                 self.contacts[slot as usize] = record;
+                self.customer_of[slot as usize] = customer;
                 slot
             }
             None => {
                 self.contacts.push(record);
                 self.epochs.push(0);
+                self.customer_of.push(customer);
                 (self.contacts.len() - 1) as u32
             }
         };
@@ -952,8 +960,7 @@ impl Router {
         c.queue = to;
         c.lane = lane;
         c.priority = c.priority.min(q.priority);
-        c.deadline = c.arrival + q.target_ms;
-        c.transfers += 1;
+        c.transfers = c.transfers.saturating_add(1);
         c.state = ContactState::Queued;
         self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
         out.push(Event {
@@ -1026,14 +1033,14 @@ impl Router {
                         "capacity.units: expected 1 to {MAX_UNITS}, found {units}"
                     )));
                 }
-                let mut max = [0u32; 5];
+                let mut max = [0u8; 5];
                 for (channel, m) in &cap.max {
                     if *m > 255 {
                         return Err(invalid(format!(
                             "capacity.max.{channel}: expected 0 to 255, found {m}"
                         )));
                     }
-                    max[channel_index(*channel)] = *m;
+                    max[channel_index(*channel)] = *m as u8;
                 }
                 if max.iter().all(|m| *m == 0) {
                     return Err(invalid(
@@ -1208,9 +1215,9 @@ impl Router {
                 }
             }
             TimerKind::Relax => {
-                if let Some((a, ring)) = self.find_agent(slot) {
+                if let Some(a) = self.find_agent(slot) {
                     self.unwait(slot);
-                    self.offer(slot, a, ring, out);
+                    self.offer(slot, a, out);
                     self.after_offer(a, out);
                 } else {
                     self.schedule_relax(slot);
@@ -1267,7 +1274,8 @@ impl Router {
         let c = &self.contacts[slot as usize];
         if let Some((_, grace)) = self.cfg.escalation {
             if self.queues[c.queue as usize].escalate && !c.escalated {
-                let due = (c.deadline + grace).max(self.now);
+                let deadline = c.arrival + self.queues[c.queue as usize].target_ms;
+                let due = (deadline + grace).max(self.now);
                 let delay = self.queues[c.queue as usize].target_ms + grace;
                 self.push_timer(due, TimerKind::Escalate, slot, delay);
             }
@@ -1279,8 +1287,8 @@ impl Router {
     /// A contact that is `Queued` but nowhere yet: offer it or put it in its lane.
     fn place(&mut self, slot: u32, out: &mut Vec<Event>) {
         match self.find_agent(slot) {
-            Some((a, ring)) => {
-                self.offer(slot, a, ring, out);
+            Some(a) => {
+                self.offer(slot, a, out);
                 self.after_offer(a, out);
             }
             None => {
@@ -1340,7 +1348,7 @@ impl Router {
             return false;
         };
         let c = &self.contacts[slot as usize];
-        let Some(customer) = c.customer else {
+        let Some(customer) = self.customer_of[slot as usize] else {
             return false;
         };
         let Some(&(a, served)) = self.customers.get(&customer) else {
@@ -1359,7 +1367,7 @@ impl Router {
             if !self.reserve_ok(slot, a) {
                 return false;
             }
-            self.offer(slot, a, 0, out);
+            self.offer(slot, a, out);
             self.after_offer(a, out);
             return true;
         }
@@ -1385,13 +1393,12 @@ impl Router {
         true
     }
 
-    fn offer(&mut self, slot: u32, a: u32, ring: u16, out: &mut Vec<Event>) {
+    fn offer(&mut self, slot: u32, a: u32, out: &mut Vec<Event>) {
         let now = self.now;
         let c = &mut self.contacts[slot as usize];
         c.state = ContactState::Offered;
         c.agent = a;
         c.offered_at = now;
-        c.offer_ring = ring;
         self.epochs[slot as usize] = self.epochs[slot as usize].wrapping_add(1);
         let ch = self.queues[c.queue as usize].ch;
         let contact = c.id;
@@ -1426,7 +1433,7 @@ impl Router {
         if let Some(pos) = ag.held.iter().position(|&s| s == slot) {
             ag.held.remove(pos);
         }
-        ag.wrapping -= wrapping as u32;
+        ag.wrapping -= wrapping as u16;
         ag.used -= self.cfg.cost[ch];
         ag.count[ch] -= 1;
         self.end(a);
@@ -1467,7 +1474,7 @@ impl Router {
         if self.cfg.sticky.is_none() {
             return;
         }
-        let Some(customer) = self.contacts[slot as usize].customer else {
+        let Some(customer) = self.customer_of[slot as usize] else {
             return;
         };
         self.customers.insert(customer, (a, self.now));
@@ -1757,7 +1764,7 @@ impl Router {
             }
             if let Some(slot) = self.sticky_ready(a) {
                 self.unwait(slot);
-                self.offer(slot, a, 0, out);
+                self.offer(slot, a, out);
                 continue;
             }
             if !self.has_room(a) {
@@ -1775,8 +1782,7 @@ impl Router {
             let queue = c.queue;
             self.lanes[cand.lane as usize].remove(cand.bucket, cand.key);
             self.queue_waiting[queue as usize] -= 1;
-            let ring = self.matching_ring(a, cand.slot);
-            self.offer(cand.slot, a, ring, out);
+            self.offer(cand.slot, a, out);
         }
         self.settle_agent(a, out);
     }
@@ -1793,18 +1799,6 @@ impl Router {
             let ch = self.queues[self.contacts[s as usize].queue as usize].ch;
             ag.can_take(ch, self.cfg.cost[ch]) && self.reserve_ok(s, a)
         })
-    }
-
-    /// The first ring of the contact's lane, active at its age, that the agent matches.
-    pub(super) fn matching_ring(&self, a: u32, slot: u32) -> u16 {
-        let c = &self.contacts[slot as usize];
-        let age = self.now - c.arrival;
-        let ag = &self.agents[a as usize];
-        self.lanes[c.lane as usize]
-            .rings
-            .iter()
-            .position(|r| r.active(age) && ag.matches(r))
-            .map_or(u16::MAX, |r| r as u16)
     }
 
     /// The best waiting contact for an agent, and whether the reserve kept some contact from it.
@@ -1869,8 +1863,8 @@ impl Router {
         (best, blocked)
     }
 
-    /// The best free agent for a contact, inner rings first, and the ring that matched.
-    pub(super) fn find_agent(&mut self, slot: u32) -> Option<(u32, u16)> {
+    /// The best free agent for a contact, inner rings first.
+    pub(super) fn find_agent(&mut self, slot: u32) -> Option<u32> {
         let c = &self.contacts[slot as usize];
         let lane = c.lane as usize;
         let age = self.now - c.arrival;
@@ -1890,7 +1884,7 @@ impl Router {
                     continue;
                 }
                 if let Some(a) = self.pool_best(ring.pool, ring.min_prof, idle_ok) {
-                    return Some((a, r as u16));
+                    return Some(a);
                 }
             }
         }
@@ -2022,9 +2016,9 @@ impl Router {
                     continue;
                 }
                 c.blocked_epoch = NONE;
-                if let Some((a, ring)) = self.find_agent(slot) {
+                if let Some(a) = self.find_agent(slot) {
                     self.unwait(slot);
-                    self.offer(slot, a, ring, out);
+                    self.offer(slot, a, out);
                     self.after_offer(a, out);
                     progress = true;
                 }
@@ -2208,12 +2202,12 @@ impl Router {
             language: self.langs[c.lang as usize].clone(),
             priority: c.priority,
             tier: c.tier,
-            customer: c.customer,
+            customer: self.customer_of[slot as usize],
             arrival: c.arrival,
-            sla_deadline: c.deadline,
+            sla_deadline: c.arrival + q.target_ms,
             agent: (holder != NONE).then(|| self.agents[holder as usize].id),
             escalated: c.escalated,
-            transfers: c.transfers,
+            transfers: c.transfers as u32,
         })
     }
 

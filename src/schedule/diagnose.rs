@@ -7,8 +7,9 @@
 //! [`shortfalls`] groups each queue's understaffed intervals into runs and names the binding
 //! reason, checked from the most to the least fundamental — nobody holds the skill in that
 //! language; no allowed shift covers those hours; more agents are needed than hold the skill;
-//! the same agents are the only ones for other queues at that moment; one more shift would cost
-//! more than the penalty it saves; otherwise the week's labour rules.
+//! the same agents are the only ones for other queues at that moment; everyone who could serve
+//! it already works the most days and hours allowed; one more shift would cost more than the
+//! penalty it saves; otherwise the week's labour rules.
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -27,7 +28,7 @@ pub struct Shortfall {
     pub peak_required: f64,
     pub peak_short: f64,
     pub short_agent_hours: f64,
-    /// `no-group`, `no-shift`, `headcount`, `shared`, `cost` or `rules`.
+    /// `no-group`, `no-shift`, `headcount`, `shared`, `weekly-hours`, `cost` or `rules`.
     pub reason: String,
     /// One line for the planner, e.g. "ja-chat, 11 Nov 00:00–02:00: needs 14, at most 9 agents
     /// hold general in Japanese (bilingual-ja)".
@@ -116,12 +117,14 @@ fn language_name(scenario: &Scenario, id: &str) -> String {
         .map_or_else(|| id.to_string(), |l| l.name.clone())
 }
 
-/// Runs of understaffing per queue with their binding reason.
+/// Runs of understaffing per queue with their binding reason. `at_max[g]`: every agent group g
+/// can field works the most days its contract and the days-off rule allow.
 pub fn shortfalls(
     scenario: &Scenario,
     inst: &Instance,
     required: &[Vec<f64>],
     under: &[Vec<f64>],
+    at_max: &[bool],
     result: &MipResult,
 ) -> Vec<Shortfall> {
     let hours = inst.interval_minutes as f64 / 60.0;
@@ -161,6 +164,7 @@ pub fn shortfalls(
                 inst,
                 required,
                 &reach,
+                at_max,
                 q,
                 run.clone(),
                 short_agent_hours,
@@ -189,6 +193,7 @@ fn explain(
     inst: &Instance,
     required: &[Vec<f64>],
     reach: &[Vec<bool>],
+    at_max: &[bool],
     q: usize,
     run: std::ops::Range<usize>,
     short_agent_hours: f64,
@@ -309,17 +314,35 @@ fn explain(
         })
         .fold(f64::INFINITY, f64::min);
     let stopped = match result.status {
-        SolveStatus::Optimal => String::new(),
-        s => format!(
-            " (the solver stopped at its {} with a gap of {:.2}%)",
-            if s == SolveStatus::TimeLimit {
-                "time limit"
-            } else {
-                "gap limit"
-            },
+        SolveStatus::TimeLimit => format!(
+            " (the solver stopped at its time limit with a gap of {:.2}%)",
             result.gap().unwrap_or(f64::NAN) * 100.0
         ),
+        _ => String::new(),
     };
+    // Capacity: everyone who can serve the queue already works all the days they may.
+    let gs = reachable(run.start);
+    if !gs.is_empty() && gs.iter().all(|&g| at_max[g]) {
+        let hours: Vec<String> = gs
+            .iter()
+            .map(|&g| {
+                let c = &inst.groups[g].contract;
+                format!("{} {} h", inst.groups[g].id, c.max_weekly_hours)
+            })
+            .collect();
+        return (
+            "weekly-hours",
+            format!(
+                "needs up to {}; all {} agents who can serve it already work as many days as their \
+                 contracts and days off allow ({}; {} day(s) off), so more cover here means less \
+                 elsewhere{stopped}",
+                fmt_n(run.clone().map(|i| required[q][i]).fold(0.0, f64::max)),
+                fmt_n(headcount(&gs)),
+                hours.join(", "),
+                inst.days_off_per_week
+            ),
+        );
+    }
     if cheapest.is_finite() && penalty < cheapest {
         return (
             "cost",
@@ -330,7 +353,6 @@ fn explain(
             ),
         );
     }
-    let gs = reachable(run.start);
     (
         "rules",
         format!(

@@ -1,22 +1,19 @@
-//! From solver values to the plan a planner reads: explicit shifts with their breaks, the
-//! coverage each queue gets, the cost figures and the shortfalls.
+//! From integral decisions to the plan a planner reads: explicit shifts with their breaks, the
+//! split of every group over its queues, coverage, cost figures and shortfalls.
 //!
-//! Coverage is recomputed here from the explicit shifts, not read from the LP, so coverage.csv is
-//! by construction what schedule.csv delivers; the LP's split of each group over its queues is
-//! rescaled to that on-duty count (a rounding-level correction, checked to be one).
+//! Coverage is computed here from the explicit shifts — not read from a solver — so coverage.csv
+//! is by construction what schedule.csv delivers, and the objective reported is the cost of the
+//! plan as written.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset};
 
+use super::allocate::max_flow;
 use super::breaks::{assign_edf, Demand};
-use super::diagnose;
-use super::formulation::Values;
+use super::formulation::{class_requirements, Decisions, Model};
 use super::instance::Instance;
-use super::{
-    AllocationRow, CoverageRow, PlacedBreak, PlanSummary, PlannedShift, ScheduleError, ShiftPlan,
-};
-use crate::scenario::Scenario;
+use super::{AllocationRow, CoverageRow, PlacedBreak, PlannedShift, ScheduleError};
 
 /// `count` agents of a group on a slot, all with the same break start times (one per rule).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,95 +24,84 @@ pub struct ExplicitShift {
     pub count: u32,
 }
 
-pub fn explicit_shifts(inst: &Instance, v: &Values) -> Result<Vec<ExplicitShift>, ScheduleError> {
-    let shift_count: HashMap<(usize, usize), u32> = v
+/// Hands the planned breaks to the planned shifts (earliest deadline first) and groups agents
+/// with identical shifts and breaks.
+pub fn explicit_shifts(
+    inst: &Instance,
+    model: &Model,
+    d: &Decisions,
+) -> Result<Vec<ExplicitShift>, ScheduleError> {
+    let shift_count: HashMap<(usize, usize), u32> = model
         .shifts
         .iter()
-        .filter(|s| s.2 > 0)
-        .map(|&(g, s, n)| ((g, s), n))
-        .collect();
-    let break_count: HashMap<(usize, usize), u32> = v
-        .breaks
-        .iter()
-        .filter(|b| b.2 > 0)
-        .map(|&(g, b, n)| ((g, b), n))
+        .zip(&d.shifts)
+        .filter(|(_, &n)| n > 0)
+        .map(|(&(g, s, _), &n)| ((g, s), n))
         .collect();
     // Per (group, slot): for each break rule, one start time per agent, increasing.
     let mut times: HashMap<(usize, usize), Vec<Vec<i64>>> = HashMap::new();
-    for set in &inst.break_sets {
+    for (bv, counts) in model.breaks.iter().zip(&d.breaks) {
+        let set = &inst.break_sets[bv.set];
         let rule = &inst.templates[set.template].breaks[set.rule];
-        for g in 0..inst.groups.len() {
-            let slots: Vec<(usize, u32)> = set
-                .slots
-                .iter()
-                .filter_map(|&s| shift_count.get(&(g, s)).map(|&n| (s, n)))
-                .collect();
-            if slots.is_empty() {
-                continue;
-            }
-            let demands: Vec<Demand> = slots
-                .iter()
-                .map(|&(s, n)| Demand {
-                    earliest: inst.slots[s].start + rule.earliest,
-                    latest: inst.slots[s].start + rule.latest,
-                    count: n,
-                })
-                .collect();
-            let breaks: Vec<(i64, u32)> = set
-                .breaks
-                .iter()
-                .map(|&b| {
-                    (
-                        inst.break_slots[b].start,
-                        break_count.get(&(g, b)).copied().unwrap_or(0),
-                    )
-                })
-                .collect();
-            let assigned = assign_edf(&demands, &breaks).map_err(|m| {
-                ScheduleError::Internal(format!(
-                    "breaks `{}` of group `{}`, template `{}`, {}: {m}",
-                    rule.name,
-                    inst.groups[g].id,
-                    inst.templates[set.template].id,
-                    inst.days[set.day].date
-                ))
-            })?;
-            for ((s, _), t) in slots.iter().zip(assigned) {
-                let per_rule = times
-                    .entry((g, *s))
-                    .or_insert_with(|| vec![Vec::new(); inst.templates[set.template].breaks.len()]);
-                per_rule[set.rule] = t;
-            }
+        let slots: Vec<(usize, u32)> = set
+            .slots
+            .iter()
+            .filter_map(|&s| shift_count.get(&(bv.group, s)).map(|&n| (s, n)))
+            .collect();
+        if slots.is_empty() {
+            continue;
+        }
+        let demands: Vec<Demand> = slots
+            .iter()
+            .map(|&(s, n)| Demand {
+                earliest: inst.slots[s].start + rule.earliest,
+                latest: inst.slots[s].start + rule.latest,
+                count: n,
+            })
+            .collect();
+        let placed: Vec<(i64, u32)> = set
+            .breaks
+            .iter()
+            .zip(counts)
+            .map(|(&b, &n)| (inst.break_slots[b].start, n))
+            .collect();
+        let assigned = assign_edf(&demands, &placed).map_err(|m| {
+            ScheduleError::Internal(format!(
+                "breaks `{}` of group `{}`, template `{}`, {}: {m}",
+                rule.name,
+                inst.groups[bv.group].id,
+                inst.templates[set.template].id,
+                inst.days[set.day].date
+            ))
+        })?;
+        let n_rules = inst.templates[set.template].breaks.len();
+        for ((s, _), t) in slots.iter().zip(assigned) {
+            times
+                .entry((bv.group, *s))
+                .or_insert_with(|| vec![Vec::new(); n_rules])[set.rule] = t;
         }
     }
-    let mut out = Vec::new();
-    let mut keys: Vec<&(usize, usize)> = shift_count.keys().collect();
-    keys.sort_by_key(|&&(g, s)| {
-        (
-            g,
-            inst.slots[s].day,
-            inst.slots[s].template,
-            inst.slots[s].start,
-        )
+    let mut keys: Vec<(usize, usize)> = shift_count.keys().copied().collect();
+    keys.sort_by_key(|&(g, s)| {
+        let slot = &inst.slots[s];
+        (g, slot.day, slot.template, slot.start)
     });
-    for &(g, s) in keys {
+    let mut out = Vec::new();
+    for (g, s) in keys {
         let n = shift_count[&(g, s)];
         let rules = inst.templates[inst.slots[s].template].breaks.len();
-        let mut combos: BTreeMap<Vec<i64>, u32> = BTreeMap::new();
         let per_rule = times.get(&(g, s));
+        let mut combos: BTreeMap<Vec<i64>, u32> = BTreeMap::new();
         for agent in 0..n as usize {
-            let combo: Vec<i64> = (0..rules)
-                .map(|k| {
-                    per_rule
-                        .and_then(|r| r[k].get(agent).copied())
-                        .ok_or_else(|| {
-                            ScheduleError::Internal(format!(
-                                "shift of group `{}` at slot {s} lacks break {k}",
-                                inst.groups[g].id
-                            ))
-                        })
-                })
-                .collect::<Result<_, _>>()?;
+            let combo = (0..rules)
+                .map(|k| per_rule.and_then(|r| r[k].get(agent).copied()))
+                .collect::<Option<Vec<i64>>>()
+                .ok_or_else(|| {
+                    ScheduleError::Internal(format!(
+                        "a shift of group `{}` on {} has no break placed",
+                        inst.groups[g].id, inst.days[inst.slots[s].day].date
+                    ))
+                })?;
             *combos.entry(combo).or_insert(0) += 1;
         }
         for (breaks, count) in combos {
@@ -149,207 +135,197 @@ pub fn on_duty(inst: &Instance, shifts: &[ExplicitShift]) -> Vec<Vec<f64>> {
     duty
 }
 
+/// The best split of on-duty agents over queue classes, interval by interval: flow[i][g] holds
+/// (class, agents) pairs. Agents left over are not in it.
+pub fn class_flows(
+    inst: &Instance,
+    required: &[Vec<f64>],
+    duty: &[Vec<f64>],
+) -> Vec<Vec<Vec<(usize, f64)>>> {
+    let class_req = class_requirements(inst, required);
+    let edges: Vec<Vec<usize>> = inst.groups.iter().map(|g| g.classes.clone()).collect();
+    (0..inst.intervals.len())
+        .map(|i| {
+            let supply: Vec<f64> = duty.iter().map(|d| d[i].max(0.0)).collect();
+            let demand: Vec<f64> = class_req.iter().map(|r| r[i]).collect();
+            let flow = max_flow(&supply, &demand, &edges);
+            flow.into_iter()
+                .enumerate()
+                .map(|(g, f)| edges[g].iter().copied().zip(f).collect())
+                .collect()
+        })
+        .collect()
+}
+
 fn local(inst: &Instance, minutes: i64) -> DateTime<FixedOffset> {
     inst.instant(minutes).with_timezone(&inst.tz).fixed_offset()
 }
 
-pub fn assemble(
-    scenario: &Scenario,
-    inst: &Instance,
-    required: &[Vec<f64>],
-    v: &Values,
-    explicit: &[ExplicitShift],
-) -> Result<ShiftPlan, ScheduleError> {
-    let hours = inst.interval_minutes as f64 / 60.0;
-    let duty = on_duty(inst, explicit);
-
-    // The LP's split of each group over its queues, then the group's idle agents: first to its
-    // queues still short (only possible when the solver stopped early), the rest in proportion
-    // to its queues' requirements, so every on-duty agent is allocated somewhere.
-    let n_i = inst.intervals.len();
-    let mut split: Vec<Vec<BTreeMap<usize, f64>>> =
-        vec![vec![BTreeMap::new(); n_i]; inst.groups.len()];
-    let mut allocated = vec![vec![0.0; n_i]; inst.queues.len()];
-    for &(i, g, q, a) in &v.allocation {
-        *split[g][i].entry(q).or_insert(0.0) += a;
-        allocated[q][i] += a;
-    }
-    for (g, group) in inst.groups.iter().enumerate() {
-        if group.serves.is_empty() {
-            continue;
-        }
-        for i in 0..n_i {
-            let lp: f64 = split[g][i].values().sum();
-            let mut idle = duty[g][i] - lp;
-            if idle < -1e-4 * duty[g][i].max(1.0) {
-                return Err(ScheduleError::Internal(format!(
-                    "group `{}` at {}: {lp:.4} agents allocated but {:.4} on duty",
-                    group.id, inst.intervals[i].local, duty[g][i]
-                )));
+/// The planned shifts, as written to schedule.csv.
+pub fn planned_shifts(inst: &Instance, explicit: &[ExplicitShift]) -> Vec<PlannedShift> {
+    explicit
+        .iter()
+        .map(|sh| {
+            let slot = &inst.slots[sh.slot];
+            let t = &inst.templates[slot.template];
+            PlannedShift {
+                group: inst.groups[sh.group].id.clone(),
+                template: t.id.clone(),
+                day: inst.days[slot.day].date,
+                start: local(inst, slot.start),
+                end: local(inst, slot.end),
+                breaks: sh
+                    .breaks
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &b)| PlacedBreak {
+                        name: t.breaks[k].name.clone(),
+                        start: local(inst, b),
+                        end: local(inst, b + t.breaks[k].minutes),
+                    })
+                    .collect(),
+                count: sh.count,
             }
-            if idle <= 0.0 {
-                // Solver tolerance: trim the split to the agents really on duty.
-                let scale = if lp > 0.0 { duty[g][i] / lp } else { 0.0 };
-                for (q, a) in split[g][i].iter_mut() {
-                    allocated[*q][i] += *a * (scale - 1.0);
-                    *a *= scale;
-                }
+        })
+        .collect()
+}
+
+/// Allocation rows (group × queue × interval) and coverage rows (queue × interval).
+///
+/// Within a class, the flow fills its queues' requirements in priority order; idle agents of a
+/// group are spread over its classes in proportion to their requirement (evenly when none has
+/// any), and within a class over its queues the same way.
+pub fn coverage(
+    inst: &Instance,
+    scenario_priority: &[u8],
+    required: &[Vec<f64>],
+    duty: &[Vec<f64>],
+) -> (Vec<AllocationRow>, Vec<CoverageRow>, Vec<Vec<f64>>) {
+    let n_i = inst.intervals.len();
+    let flows = class_flows(inst, required, duty);
+    let class_req = class_requirements(inst, required);
+    // amount[i][g][q]
+    let mut allocation = Vec::new();
+    let mut allocated = vec![vec![0.0; n_i]; inst.queues.len()];
+    for i in 0..n_i {
+        // Class totals: served (flow) and idle parts, per group.
+        let mut served = vec![vec![0.0; inst.groups.len()]; inst.classes.len()];
+        let mut idle = vec![vec![0.0; inst.groups.len()]; inst.classes.len()];
+        for (g, group) in inst.groups.iter().enumerate() {
+            if group.classes.is_empty() {
                 continue;
             }
-            for &q in &group.serves {
-                let short = (required[q][i] - allocated[q][i]).max(0.0).min(idle);
-                if short > 0.0 {
-                    *split[g][i].entry(q).or_insert(0.0) += short;
-                    allocated[q][i] += short;
-                    idle -= short;
-                }
+            let mut used = 0.0;
+            for &(c, f) in &flows[i][g] {
+                served[c][g] += f;
+                used += f;
             }
-            if idle > 0.0 {
-                let weight: f64 = group.serves.iter().map(|&q| required[q][i]).sum();
-                for &q in &group.serves {
+            let spare = (duty[g][i] - used).max(0.0);
+            if spare > 1e-9 {
+                let weight: f64 = group.classes.iter().map(|&c| class_req[c][i]).sum();
+                for &c in &group.classes {
                     let share = if weight > 0.0 {
-                        required[q][i] / weight
+                        class_req[c][i] / weight
                     } else {
-                        1.0 / group.serves.len() as f64
+                        1.0 / group.classes.len() as f64
                     };
-                    *split[g][i].entry(q).or_insert(0.0) += idle * share;
-                    allocated[q][i] += idle * share;
+                    idle[c][g] += spare * share;
                 }
             }
         }
-    }
-    let mut allocation = Vec::new();
-    for (g, group) in inst.groups.iter().enumerate() {
-        for (i, parts) in split[g].iter().enumerate() {
-            for (&q, &a) in parts {
-                let a = (a * 1e6).round() / 1e6;
-                if a > 0.0 {
-                    allocation.push(AllocationRow {
-                        start: local(inst, inst.interval_starts[i]),
-                        group: group.id.clone(),
-                        queue: inst.queues[q].id.clone(),
-                        agents: a,
-                    });
+        for (c, class) in inst.classes.iter().enumerate() {
+            // Served agents fill the class's queues by priority; idle ones spread by requirement.
+            let mut order = class.queues.clone();
+            order.sort_by_key(|&q| (scenario_priority[q], q));
+            let served_total: f64 = served[c].iter().sum();
+            let idle_total: f64 = idle[c].iter().sum();
+            let mut left = served_total;
+            let mut per_queue_served = vec![0.0; inst.queues.len()];
+            for &q in &order {
+                let take = left.min(required[q][i]);
+                per_queue_served[q] = take;
+                left -= take;
+            }
+            let weight: f64 = class.queues.iter().map(|&q| required[q][i]).sum();
+            for &q in &class.queues {
+                let idle_share = if weight > 0.0 {
+                    required[q][i] / weight
+                } else {
+                    1.0 / class.queues.len() as f64
+                };
+                for g in 0..inst.groups.len() {
+                    let from_served = if served_total > 0.0 {
+                        served[c][g] / served_total * per_queue_served[q]
+                    } else {
+                        0.0
+                    };
+                    let agents = from_served + idle[c][g] * idle_share;
+                    let agents = (agents * 1e6).round() / 1e6;
+                    if agents > 0.0 {
+                        allocated[q][i] += agents;
+                        allocation.push(AllocationRow {
+                            start: local(inst, inst.interval_starts[i]),
+                            group: inst.groups[g].id.clone(),
+                            queue: inst.queues[q].id.clone(),
+                            agents,
+                        });
+                    }
                 }
             }
-        }
-    }
-    // Coverage is the sum of the rows as written, so the files agree to the last digit.
-    let mut allocated = vec![vec![0.0; n_i]; inst.queues.len()];
-    for row in &allocation {
-        let q = inst.queue_index(&row.queue).unwrap_or(0);
-        let minute = (row.start.with_timezone(&chrono::Utc) - inst.t0).num_minutes();
-        if let Ok(i) = inst.interval_starts.binary_search(&minute) {
-            allocated[q][i] += row.agents;
+            let _ = idle_total;
         }
     }
     allocation.sort_by(|a, b| (a.start, &a.group, &a.queue).cmp(&(b.start, &b.group, &b.queue)));
 
-    let mut coverage = Vec::new();
+    let mut rows = Vec::with_capacity(inst.queues.len() * n_i);
     let mut under = vec![vec![0.0; n_i]; inst.queues.len()];
-    let (mut under_hours, mut over_hours) = (0.0, 0.0);
     for (q, queue) in inst.queues.iter().enumerate() {
         for i in 0..n_i {
             let need = required[q][i];
             let got = allocated[q][i];
-            let short = (need - got).max(0.0);
-            let extra = (got - need).max(0.0);
-            let short = if short < 1e-6 { 0.0 } else { short };
-            let extra = if extra < 1e-6 { 0.0 } else { extra };
+            let clean = |x: f64| if x < 1e-6 { 0.0 } else { x };
+            let short = clean(need - got);
             under[q][i] = short;
-            under_hours += short * hours;
-            over_hours += extra * hours;
-            coverage.push(CoverageRow {
+            rows.push(CoverageRow {
                 queue: queue.id.clone(),
                 start: local(inst, inst.interval_starts[i]),
                 required: need,
                 allocated: got,
-                over: extra,
+                over: clean(got - need),
                 under: short,
             });
         }
     }
+    (allocation, rows, under)
+}
 
-    let mut shifts = Vec::new();
-    let (mut paid_hours, mut paid_cost, mut n_shifts) = (0.0, 0.0, 0);
-    let mut paid_hours_by_group: BTreeMap<String, f64> = BTreeMap::new();
-    for sh in explicit {
-        let slot = &inst.slots[sh.slot];
-        let t = &inst.templates[slot.template];
-        let group = &inst.groups[sh.group];
-        let h = sh.count as f64 * t.paid_minutes as f64 / 60.0;
-        paid_hours += h;
-        paid_cost += h * group.cost_per_hour;
-        n_shifts += sh.count;
-        *paid_hours_by_group.entry(group.id.clone()).or_insert(0.0) += h;
-        shifts.push(PlannedShift {
-            group: group.id.clone(),
-            template: t.id.clone(),
-            day: inst.days[slot.day].date,
-            start: local(inst, slot.start),
-            end: local(inst, slot.end),
-            breaks: sh
-                .breaks
+/// Model-ready allocation values for a MIP start: z[i, g, class] from the flows, u[i, class].
+pub fn start_allocation(
+    inst: &Instance,
+    model: &Model,
+    required: &[Vec<f64>],
+    duty: &[Vec<f64>],
+) -> (Vec<f64>, Vec<f64>) {
+    let flows = class_flows(inst, required, duty);
+    let class_req = class_requirements(inst, required);
+    let z: Vec<f64> = model
+        .allocation
+        .iter()
+        .map(|&(i, g, c, _)| {
+            flows[i][g]
                 .iter()
-                .enumerate()
-                .map(|(k, &b)| PlacedBreak {
-                    name: t.breaks[k].name.clone(),
-                    start: local(inst, b),
-                    end: local(inst, b + t.breaks[k].minutes),
-                })
-                .collect(),
-            count: sh.count,
-        });
+                .find(|(cc, _)| *cc == c)
+                .map_or(0.0, |&(_, f)| f)
+        })
+        .collect();
+    let mut got = vec![vec![0.0; inst.intervals.len()]; inst.classes.len()];
+    for (row, &(i, _, c, _)) in z.iter().zip(&model.allocation) {
+        got[c][i] += row;
     }
-
-    let mut agents_by_group: BTreeMap<String, u32> =
-        inst.groups.iter().map(|g| (g.id.clone(), 0)).collect();
-    for (pool, n) in &v.pools {
-        *agents_by_group
-            .entry(inst.groups[pool.group].id.clone())
-            .or_insert(0) += n;
-    }
-
-    let costs = &scenario.costs;
-    let understaffing_cost = under_hours * costs.understaffing_per_agent_hour;
-    let overstaffing_cost = over_hours * costs.overstaffing_per_agent_hour;
-    let objective = paid_cost + understaffing_cost + overstaffing_cost;
-    let best_bound = v.result.best_bound.map(|b| b.min(objective));
-    let gap = best_bound.map(|b| ((objective - b) / objective.abs().max(1e-9)).max(0.0));
-    let shortfalls = diagnose::shortfalls(scenario, inst, required, &under, &v.result);
-    let understaffed_intervals = (0..n_i)
-        .filter(|&i| (0..inst.queues.len()).any(|q| under[q][i] > 0.0))
-        .count();
-
-    Ok(ShiftPlan {
-        shifts,
-        coverage,
-        allocation,
-        summary: PlanSummary {
-            scenario: scenario.name.clone(),
-            status: v.result.status,
-            objective,
-            best_bound,
-            gap,
-            paid_hours,
-            paid_cost,
-            understaffed_agent_hours: under_hours,
-            understaffing_cost,
-            overstaffed_agent_hours: over_hours,
-            overstaffing_cost,
-            shifts: n_shifts,
-            agents_by_group,
-            paid_hours_by_group,
-            understaffed_intervals,
-            solve_seconds: v.result.seconds,
-            build_seconds: 0.0,
-            integer_variables: 0,
-            continuous_variables: 0,
-            constraints: 0,
-            time_limit_seconds: 0.0,
-            requested_gap: 0.0,
-            rows_outside_horizon: 0,
-            shortfalls,
-        },
-    })
+    let u = model
+        .under
+        .iter()
+        .map(|&(i, c, _)| (class_req[c][i] - got[c][i]).max(0.0))
+        .collect();
+    (z, u)
 }

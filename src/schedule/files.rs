@@ -19,6 +19,7 @@ use std::path::Path;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 
+use super::roster::{Assignment, Roster};
 use super::{AllocationRow, CoverageRow, PlacedBreak, PlannedShift, ScheduleError, ShiftPlan};
 use crate::model::local_to_utc;
 
@@ -143,6 +144,77 @@ pub fn write_plan(plan: &ShiftPlan, dir: &Path) -> Result<(), ScheduleError> {
     Ok(())
 }
 
+/// Writes roster.csv, roster-summary.json and `calendars/<agent>.ics` (one per rostered agent)
+/// into `dir`. `produced` is the calendars' DTSTAMP.
+pub fn write_roster(
+    roster: &Roster,
+    dir: &Path,
+    produced: DateTime<chrono::Utc>,
+) -> Result<(), ScheduleError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let path = dir.join("roster.csv");
+    let mut w = writer(&path)?;
+    let e = |e| csv_err(&path, e);
+    w.write_record([
+        "agent",
+        "name",
+        "group",
+        "template",
+        "date",
+        "start",
+        "end",
+        "breaks",
+        "primary_skill",
+    ])
+    .map_err(e)?;
+    for a in &roster.assignments {
+        w.write_record([
+            a.agent.clone(),
+            a.name.clone(),
+            a.group.clone(),
+            a.template.clone(),
+            a.date.to_string(),
+            a.start.to_rfc3339(),
+            a.end.to_rfc3339(),
+            fmt_breaks(&a.breaks),
+            a.primary_skill.clone(),
+        ])
+        .map_err(e)?;
+    }
+    w.flush().map_err(io_err(&path))?;
+
+    let path = dir.join("roster-summary.json");
+    let json = serde_json::to_string_pretty(&roster.summary)
+        .map_err(|e| ScheduleError::Internal(e.to_string()))?;
+    std::fs::write(&path, json + "\n").map_err(io_err(&path))?;
+
+    let calendars = dir.join("calendars");
+    std::fs::create_dir_all(&calendars).map_err(io_err(&calendars))?;
+    let mut by_agent: std::collections::BTreeMap<&str, Vec<&Assignment>> = Default::default();
+    for a in &roster.assignments {
+        by_agent.entry(a.agent.as_str()).or_default().push(a);
+    }
+    for (agent, shifts) in by_agent {
+        let path = calendars.join(format!("{}.ics", safe_file_name(agent)));
+        let text = super::ics::calendar(agent, &shifts[0].name, &shifts, produced);
+        std::fs::write(&path, text).map_err(io_err(&path))?;
+    }
+    Ok(())
+}
+
+/// An agent id as a file name: anything but letters, digits, `-` and `_` becomes `_`.
+pub fn safe_file_name(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 fn records(path: &Path, header: &[&str]) -> Result<Vec<(usize, csv::StringRecord)>, ScheduleError> {
     let mut r = csv::Reader::from_path(path).map_err(|e| csv_err(path, e))?;
     let found: Vec<String> = r
@@ -224,8 +296,8 @@ pub fn parse_breaks(
     Ok(out)
 }
 
-/// Reads schedule.csv written by [`write_plan`].
-pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<PlannedShift>, ScheduleError> {
+/// Reads schedule.csv written by [`write_plan`], each shift with its line number.
+pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<(usize, PlannedShift)>, ScheduleError> {
     let header = [
         "group", "template", "day", "start", "end", "breaks", "count",
     ];
@@ -263,15 +335,18 @@ pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<PlannedShift>, ScheduleE
                 &rec[6]
             ))
         })?;
-        out.push(PlannedShift {
-            group: rec[0].to_string(),
-            template: rec[1].to_string(),
-            day,
-            start,
-            end,
-            breaks,
-            count,
-        });
+        out.push((
+            line,
+            PlannedShift {
+                group: rec[0].to_string(),
+                template: rec[1].to_string(),
+                day,
+                start,
+                end,
+                breaks,
+                count,
+            },
+        ));
     }
     Ok(out)
 }

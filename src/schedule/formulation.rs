@@ -1,148 +1,181 @@
-//! The shift-plan MIP in good_lp, written to read like the algebra in the module doc of
-//! [`crate::schedule`]. Each block of constraints carries the number of the line it implements.
+//! The shift-plan model in good_lp, written to read like the algebra in the module doc of
+//! [`crate::schedule`]; each block of constraints carries the number of the line it implements.
+//!
+//! The same builder gives the MIP and its LP relaxation (`integral = false`): the plan is solved
+//! as LP, rounded ([`super::rounding`]), and the MIP is handed to CBC with that plan as its start
+//! only when the rounded plan is not yet within the requested gap.
 
 use std::collections::HashMap;
 
 use good_lp::{variable, Constraint, Expression, ProblemVariables, Variable};
 
 use super::instance::{Instance, Pool};
-use super::solver::{self, MipResult, SolveFailure, SolveLimits};
 
-/// The variables of a built model, by meaning.
-pub struct Model {
-    pub vars: ProblemVariables,
-    pub objective: Expression,
-    pub constraints: Vec<Constraint>,
-    /// x[g, slot]: agents of group g on a shift slot.
-    pub shifts: Vec<(usize, usize, Variable)>,
-    /// Cumulative break counts C per group and break set.
-    pub breaks: Vec<BreakVars>,
-    /// N[pool]: agents of the pool.
-    pub pools: Vec<(Pool, Variable)>,
-    /// a[i, g, q]: agents of group g working queue q in interval i.
-    pub allocation: Vec<(usize, usize, usize, Variable)>,
-    /// u[i, q].
-    pub under: Vec<(usize, usize, Variable)>,
-}
-
-/// C_r: agents of `group` who have started the break of `set` by its r-th break time.
-pub struct BreakVars {
-    pub group: usize,
-    pub set: usize,
-    pub cumulative: Vec<Variable>,
-}
-
-/// Costs per unit of each kind of variable.
+/// Per-unit prices of the objective.
 #[derive(Debug, Clone, Copy)]
 pub struct Prices {
     pub understaffing_per_agent_hour: f64,
     pub overstaffing_per_agent_hour: f64,
 }
 
-pub fn build(inst: &Instance, required: &[Vec<f64>], prices: Prices) -> Model {
+/// y[g, set, r]: agents of group `group` starting the break of `set` at its r-th time.
+pub struct BreakVars {
+    pub group: usize,
+    pub set: usize,
+    pub times: Vec<Variable>,
+}
+
+/// What the solver gets: variables, objective, constraints.
+pub struct Problem {
+    pub vars: ProblemVariables,
+    pub objective: Expression,
+    pub constraints: Vec<Constraint>,
+}
+
+/// The variables of a built model, by meaning.
+pub struct Model {
+    /// x[g, slot].
+    pub shifts: Vec<(usize, usize, Variable)>,
+    pub breaks: Vec<BreakVars>,
+    /// N[pool].
+    pub pools: Vec<(Pool, Variable)>,
+    /// z[i, g, class].
+    pub allocation: Vec<(usize, usize, usize, Variable)>,
+    /// u[i, class].
+    pub under: Vec<(usize, usize, Variable)>,
+}
+
+impl Model {
+    pub fn integer_variables(&self) -> usize {
+        self.shifts.len()
+            + self.breaks.iter().map(|b| b.times.len()).sum::<usize>()
+            + self.pools.len()
+    }
+
+    pub fn continuous_variables(&self) -> usize {
+        self.allocation.len() + self.under.len()
+    }
+}
+
+/// Requirement of each queue class in each interval: R_ic = Σ_{q ∈ c} R_iq.
+pub fn class_requirements(inst: &Instance, required: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    inst.classes
+        .iter()
+        .map(|c| {
+            (0..inst.intervals.len())
+                .map(|i| c.queues.iter().map(|&q| required[q][i]).sum())
+                .collect()
+        })
+        .collect()
+}
+
+pub fn build(
+    inst: &Instance,
+    required: &[Vec<f64>],
+    prices: Prices,
+    integral: bool,
+) -> (Problem, Model) {
     let mut vars = ProblemVariables::new();
     let mut constraints: Vec<Constraint> = Vec::new();
     let mut objective = Expression::default();
     let interval_hours = inst.interval_minutes as f64 / 60.0;
+    let over_price = prices.overstaffing_per_agent_hour * interval_hours;
     let n_intervals = inst.intervals.len();
+    let count = |max: u32| {
+        let v = variable().min(0).max(max as f64);
+        if integral {
+            v.integer()
+        } else {
+            v
+        }
+    };
 
-    // x[g, slot] ∈ ℤ₊ for allowed templates on available days; cost c_g · paid hours.
+    // x[g, σ] ∈ ℤ₊ for templates g may work, on days g is available. Cost: c_g · paid hours,
+    // plus the overstaffing price on every agent-interval on duty (see (1)–(2) below).
     let mut shifts = Vec::new();
     let mut shift_of: HashMap<(usize, usize), Variable> = HashMap::new();
-    for (g, group) in inst.groups.iter().enumerate() {
-        for (s, slot) in inst.slots.iter().enumerate() {
-            if !group.templates.contains(&slot.template) || !group.available[slot.day] {
-                continue;
-            }
-            let x = vars.add(variable().integer().min(0).max(group.headcount as f64));
-            let paid_hours = inst.templates[slot.template].paid_minutes as f64 / 60.0;
-            objective.add_mul(group.cost_per_hour * paid_hours, x);
-            shifts.push((g, s, x));
-            shift_of.insert((g, s), x);
-        }
-    }
-
-    // On-duty agents of each group in each interval: shifts covering it minus breaks in it.
     let mut on_duty: Vec<Vec<Expression>> = inst
         .groups
         .iter()
         .map(|_| (0..n_intervals).map(|_| Expression::default()).collect())
         .collect();
-    for &(g, s, x) in &shifts {
-        for &(i, f) in &inst.slots[s].cover {
-            on_duty[g][i].add_mul(f, x);
+    for (g, group) in inst.groups.iter().enumerate() {
+        for (s, slot) in inst.slots.iter().enumerate() {
+            if !group.templates.contains(&slot.template) || !group.available[slot.day] {
+                continue;
+            }
+            let x = vars.add(count(group.headcount));
+            let paid_hours = inst.templates[slot.template].paid_minutes as f64 / 60.0;
+            let duty: f64 = slot.cover.iter().map(|&(_, f)| f).sum();
+            let over = if group.classes.is_empty() {
+                0.0
+            } else {
+                over_price * duty
+            };
+            objective.add_mul(group.cost_per_hour * paid_hours + over, x);
+            for &(i, f) in &slot.cover {
+                on_duty[g][i].add_mul(f, x);
+            }
+            shifts.push((g, s, x));
+            shift_of.insert((g, s), x);
         }
     }
 
-    // (3) Breaks, after Bechtold and Jacobs: per group, template, rule and day, with the shifts
+    // (3) Breaks (Bechtold & Jacobs): per group, template, rule and day, with that day's shifts
     // in start order j = 1..n and break windows [E_j, L_j]:
-    //   Σ_b y_b = Σ_j x_j,   Σ_{b ≤ L_j} y_b ≥ Σ_{j' ≤ j} x_j',   Σ_{b < E_j} y_b ≤ Σ_{j' < j} x_j'
-    // (the backward condition, rewritten with the total). The model carries the cumulative
-    // counts C_r = Σ_{b ≤ b_r} y_b instead of y itself: the same polytope, but each condition
-    // is then one C against a few x, and a break's effect on an interval's on-duty count is a
-    // difference of two C's, where the y form needs long prefix sums — the root LP of the
-    // Double-11 week solves about ten times faster this way.
+    //   Σ_b y_b = Σ_j x_j,   Σ_{b ≤ L_j} y_b ≥ Σ_{j' ≤ j} x_j',   Σ_{b ≥ E_j} y_b ≥ Σ_{j' ≥ j} x_j'.
     let mut breaks = Vec::new();
     for (set_index, set) in inst.break_sets.iter().enumerate() {
         let rule = &inst.templates[set.template].breaks[set.rule];
         for (g, group) in inst.groups.iter().enumerate() {
-            let xs: Vec<(usize, Variable)> = set
+            let xs: Vec<(i64, Variable)> = set
                 .slots
                 .iter()
-                .filter_map(|&s| shift_of.get(&(g, s)).map(|&x| (s, x)))
+                .filter_map(|&s| shift_of.get(&(g, s)).map(|&x| (inst.slots[s].start, x)))
                 .collect();
             if xs.is_empty() {
                 continue;
             }
-            let times: Vec<i64> = set
+            let ys: Vec<(i64, Variable)> = set
                 .breaks
                 .iter()
-                .map(|&b| inst.break_slots[b].start)
-                .collect();
-            let cumulative: Vec<Variable> = times
-                .iter()
-                .map(|_| vars.add(variable().integer().min(0).max(group.headcount as f64)))
-                .collect();
-            for r in 1..cumulative.len() {
-                constraints.push(Expression::from(cumulative[r]).geq(cumulative[r - 1]));
-            }
-            // y_r = C_r − C_{r−1}, so Σ_r β_ri y_r = Σ_r C_r (β_ri − β_{r+1,i}).
-            for (r, &b) in set.breaks.iter().enumerate() {
-                for &(i, f) in &inst.break_slots[b].cover {
-                    on_duty[g][i].add_mul(-f, cumulative[r]);
-                }
-                if let Some(&next) = set.breaks.get(r + 1) {
-                    for &(i, f) in &inst.break_slots[next].cover {
-                        on_duty[g][i].add_mul(f, cumulative[r]);
+                .map(|&b| {
+                    let y = vars.add(count(group.headcount));
+                    let slot = &inst.break_slots[b];
+                    if !group.classes.is_empty() {
+                        let duty: f64 = slot.cover.iter().map(|&(_, f)| f).sum();
+                        objective.add_mul(-over_price * duty, y);
                     }
-                }
-            }
-            let last = cumulative.len() - 1;
-            let total_x: Expression = xs.iter().map(|&(_, x)| x).sum();
-            constraints.push(Expression::from(cumulative[last]).eq(total_x));
-            for (j, &(s, _)) in xs.iter().enumerate() {
-                let start = inst.slots[s].start;
-                let (earliest, latest) = (start + rule.earliest, start + rule.latest);
-                let by_latest = times.partition_point(|&b| b <= latest);
-                if by_latest == 0 {
-                    // No break time at all before this shift's window closes: none may work it.
-                    let first_j: Expression = xs[..=j].iter().map(|&(_, x)| x).sum();
-                    constraints.push(first_j.eq(0.0));
-                } else if by_latest - 1 < last {
-                    let first_j: Expression = xs[..=j].iter().map(|&(_, x)| x).sum();
-                    constraints.push(Expression::from(cumulative[by_latest - 1]).geq(first_j));
-                }
-                let before_earliest = times.partition_point(|&b| b < earliest);
-                if before_earliest > 0 {
-                    let before_j: Expression = xs[..j].iter().map(|&(_, x)| x).sum();
-                    constraints
-                        .push(Expression::from(cumulative[before_earliest - 1]).leq(before_j));
-                }
+                    for &(i, f) in &slot.cover {
+                        on_duty[g][i].add_mul(-f, y);
+                    }
+                    (slot.start, y)
+                })
+                .collect();
+            let all_y: Expression = ys.iter().map(|&(_, y)| y).sum();
+            let all_x: Expression = xs.iter().map(|&(_, x)| x).sum();
+            constraints.push(all_y.eq(all_x));
+            for j in 0..xs.len() {
+                let (earliest, latest) = (xs[j].0 + rule.earliest, xs[j].0 + rule.latest);
+                let first_j: Expression = xs[..=j].iter().map(|&(_, x)| x).sum();
+                let last_j: Expression = xs[j..].iter().map(|&(_, x)| x).sum();
+                let by_latest: Expression = ys
+                    .iter()
+                    .filter(|(b, _)| *b <= latest)
+                    .map(|&(_, y)| y)
+                    .sum();
+                let from_earliest: Expression = ys
+                    .iter()
+                    .filter(|(b, _)| *b >= earliest)
+                    .map(|&(_, y)| y)
+                    .sum();
+                constraints.push(by_latest.geq(first_j));
+                constraints.push(from_earliest.geq(last_j));
             }
             breaks.push(BreakVars {
                 group: g,
                 set: set_index,
-                cumulative,
+                times: ys.into_iter().map(|(_, y)| y).collect(),
             });
         }
     }
@@ -152,7 +185,7 @@ pub fn build(inst: &Instance, required: &[Vec<f64>], prices: Prices) -> Model {
     let mut pools_of_group: Vec<Vec<Variable>> = inst.groups.iter().map(|_| Vec::new()).collect();
     for pool in inst.pools() {
         let group = &inst.groups[pool.group];
-        let n = vars.add(variable().integer().min(0).max(group.headcount as f64));
+        let n = vars.add(count(group.headcount));
         pools_of_group[pool.group].push(n);
         let worked = |day: usize| -> Expression {
             pool.slots_by_day[day]
@@ -160,32 +193,32 @@ pub fn build(inst: &Instance, required: &[Vec<f64>], prices: Prices) -> Model {
                 .map(|&s| shift_of[&(pool.group, s)])
                 .sum()
         };
-        // (4b) at most one shift a day per agent of the pool.
+        // (4b) at most one shift a day per agent.
         for day in 0..inst.days.len() {
             if !pool.slots_by_day[day].is_empty() {
                 constraints.push(worked(day).leq(n));
             }
         }
         // (4c) working days per week within the contract and the days-off rule.
-        let mut max_days_any_week = 0;
+        let mut most_days = 0;
         for week in 0..inst.weeks {
             let bounds = inst.day_bounds(&group.contract, pool.template, week);
-            max_days_any_week = max_days_any_week.max(bounds.max_days);
+            most_days = most_days.max(bounds.max_days);
             let days: Expression = inst.week_days(week).into_iter().map(worked).sum();
             if bounds.min_days > 0 {
                 constraints.push(days.clone().geq(bounds.min_days as f64 * n));
             }
             constraints.push(days.leq(bounds.max_days as f64 * n));
         }
-        // (4d) at most m working days in any m + 1 consecutive days (only where not implied).
+        // (4d) at most m days in any m + 1 consecutive days, where (4c) does not imply it.
         let m = inst.max_consecutive_days as usize;
-        if max_days_any_week as usize > m || inst.weeks > 1 {
+        if most_days as usize > m || inst.weeks > 1 {
             for first in 0..inst.days.len().saturating_sub(m) {
                 let window: Expression = (first..=first + m).map(worked).sum();
                 constraints.push(window.leq(m as f64 * n));
             }
         }
-        // (4e) a template too long to repeat after the minimum rest: no two days in a row.
+        // (4e) a template too long to repeat after the minimum rest: never two days in a row.
         if inst.templates[pool.template].no_consecutive_days {
             for day in 0..inst.days.len().saturating_sub(1) {
                 constraints.push((worked(day) + worked(day + 1)).leq(n));
@@ -193,8 +226,7 @@ pub fn build(inst: &Instance, required: &[Vec<f64>], prices: Prices) -> Model {
         }
         pools.push((pool, n));
     }
-    // (4a) Σ_p N_p = n_g: all of a permanent group's agents (their contract binds), up to the cap
-    // of a temporary group.
+    // (4a) Σ_p N_p = H_g for permanent groups, ≤ H_g for temporary ones.
     for (g, group) in inst.groups.iter().enumerate() {
         let total: Expression = pools_of_group[g].iter().copied().sum();
         if group.temporary {
@@ -204,32 +236,18 @@ pub fn build(inst: &Instance, required: &[Vec<f64>], prices: Prices) -> Model {
         }
     }
 
-    // (1) Each group's on-duty agents are split over the queues it serves (Bhulai, Koole & Pot);
-    //     agents left over are idle: Σ_q z_igq ≤ on-duty_gi.
-    // (2) Each queue's allocated agents meet its requirement, or the shortfall is paid for:
-    //     Σ_g z_igq + u_iq ≥ R_iq.
-    // Overstaffing o = on-duty − (R − u) summed over queues, so its cost P_o·Δ·Σ o is P_o·Δ on
-    // every on-duty agent-interval and on every unit of u, less a constant; that is how it enters
-    // the objective, without o variables or equality rows.
-    let over_price = prices.overstaffing_per_agent_hour * interval_hours;
-    for &(_, s, x) in &shifts {
-        let weight: f64 = inst.slots[s].cover.iter().map(|&(_, f)| f).sum();
-        objective.add_mul(over_price * weight, x);
-    }
-    for bv in &breaks {
-        let set = &inst.break_sets[bv.set];
-        let weight = |r: usize| -> f64 {
-            set.breaks.get(r).map_or(0.0, |&b| {
-                inst.break_slots[b].cover.iter().map(|&(_, f)| f).sum()
-            })
-        };
-        for (r, &c) in bv.cumulative.iter().enumerate() {
-            objective.add_mul(-over_price * (weight(r) - weight(r + 1)), c);
-        }
-    }
+    // (1) Σ_c z_igc ≤ on-duty_gi: a group's agents split over the classes it serves, the rest
+    //     idle (Bhulai, Koole & Pot).
+    // (2) Σ_g z_igc + u_ic ≥ R_ic: the class is covered or the shortfall paid for.
+    // Overstaffing o = on-duty − (R − u), so P_o·Δ·Σ o = P_o·Δ·(Σ on-duty + Σ u − Σ R): the
+    // price sits on x and y above, on u here, and the constant is added so the objective is the
+    // plan's cost, without o variables or equality rows.
+    let class_req = class_requirements(inst, required);
+    let total_required: f64 = class_req.iter().flatten().sum();
+    objective += -over_price * total_required;
     let mut allocation = Vec::new();
     let mut allocated: Vec<Vec<Expression>> = inst
-        .queues
+        .classes
         .iter()
         .map(|_| (0..n_intervals).map(|_| Expression::default()).collect())
         .collect();
@@ -237,11 +255,11 @@ pub fn build(inst: &Instance, required: &[Vec<f64>], prices: Prices) -> Model {
         for (i, duty) in on_duty[g].iter_mut().enumerate() {
             let mut split = Expression::default();
             let mut any = false;
-            for &q in group.serves.iter().filter(|&&q| required[q][i] > 0.0) {
-                let a = vars.add(variable().min(0).max(required[q][i]));
-                allocation.push((i, g, q, a));
-                split += a;
-                allocated[q][i] += a;
+            for &c in group.classes.iter().filter(|&&c| class_req[c][i] > 0.0) {
+                let z = vars.add(variable().min(0).max(class_req[c][i]));
+                allocation.push((i, g, c, z));
+                split += z;
+                allocated[c][i] += z;
                 any = true;
             }
             if any {
@@ -250,92 +268,104 @@ pub fn build(inst: &Instance, required: &[Vec<f64>], prices: Prices) -> Model {
         }
     }
     let mut under = Vec::new();
-    for (q, row) in allocated.into_iter().enumerate() {
+    let under_price =
+        (prices.understaffing_per_agent_hour + prices.overstaffing_per_agent_hour) * interval_hours;
+    for (c, row) in allocated.into_iter().enumerate() {
         for (i, alloc) in row.into_iter().enumerate() {
-            let need = required[q][i];
+            let need = class_req[c][i];
             if need > 0.0 {
                 let u = vars.add(variable().min(0).max(need));
-                objective.add_mul(
-                    (prices.understaffing_per_agent_hour + prices.overstaffing_per_agent_hour)
-                        * interval_hours,
-                    u,
-                );
-                under.push((i, q, u));
+                objective.add_mul(under_price, u);
+                under.push((i, c, u));
                 constraints.push((alloc + u).geq(need));
             }
         }
     }
 
-    Model {
-        vars,
-        objective,
-        constraints,
-        shifts,
-        breaks,
-        pools,
-        allocation,
-        under,
-    }
+    (
+        Problem {
+            vars,
+            objective,
+            constraints,
+        },
+        Model {
+            shifts,
+            breaks,
+            pools,
+            allocation,
+            under,
+        },
+    )
 }
 
-/// Values read back from a solve, by meaning.
-pub struct Values {
-    pub shifts: Vec<(usize, usize, u32)>,
-    pub breaks: Vec<(usize, usize, u32)>,
-    pub pools: Vec<(Pool, u32)>,
-    pub allocation: Vec<(usize, usize, usize, f64)>,
-    pub result: MipResult,
+/// Integer decisions of a plan, by meaning (what rounding produces and a MIP solve returns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decisions {
+    /// Agents per entry of [`Model::shifts`], same order.
+    pub shifts: Vec<u32>,
+    /// Break counts per entry of [`Model::breaks`], per time.
+    pub breaks: Vec<Vec<u32>>,
+    /// Agents per entry of [`Model::pools`].
+    pub pools: Vec<u32>,
 }
 
-pub fn solve(inst: &Instance, model: Model, limits: &SolveLimits) -> Result<Values, SolveFailure> {
-    let Model {
-        vars,
-        objective,
-        constraints,
-        shifts,
-        breaks,
-        pools,
-        allocation,
-        under: _,
-    } = model;
-    let wanted: Vec<Variable> = shifts
+/// Fractional values of an LP relaxation, by meaning.
+#[derive(Debug, Clone)]
+pub struct Relaxed {
+    pub shifts: Vec<f64>,
+    pub breaks: Vec<Vec<f64>>,
+    pub pools: Vec<f64>,
+}
+
+/// All the model's variables in one order, for reading values back and for MIP starts.
+pub fn variable_order(model: &Model) -> Vec<Variable> {
+    model
+        .shifts
         .iter()
         .map(|s| s.2)
-        .chain(breaks.iter().flat_map(|b| b.cumulative.iter().copied()))
-        .chain(pools.iter().map(|p| p.1))
-        .chain(allocation.iter().map(|a| a.3))
+        .chain(model.breaks.iter().flat_map(|b| b.times.iter().copied()))
+        .chain(model.pools.iter().map(|p| p.1))
+        .chain(model.allocation.iter().map(|a| a.3))
+        .chain(model.under.iter().map(|u| u.2))
+        .collect()
+}
+
+/// Splits values read in [`variable_order`] back into their meaning.
+pub fn relaxed_values(model: &Model, values: &[f64]) -> Relaxed {
+    let mut it = values.iter().copied();
+    let shifts = model
+        .shifts
+        .iter()
+        .map(|_| it.next().unwrap_or(0.0))
         .collect();
-    let result = solver::minimise(vars, objective, constraints, &wanted, limits)?;
-    let mut values = result.values.iter().copied();
-    let count = |v: Option<f64>| v.unwrap_or(0.0).round().max(0.0) as u32;
-    let shifts = shifts
-        .into_iter()
-        .map(|(g, s, _)| (g, s, count(values.next())))
+    let breaks = model
+        .breaks
+        .iter()
+        .map(|b| b.times.iter().map(|_| it.next().unwrap_or(0.0)).collect())
         .collect();
-    let mut break_counts = Vec::new();
-    for bv in breaks {
-        let mut before = 0;
-        for &b in &inst.break_sets[bv.set].breaks {
-            // Cumulative counts are integral; rounding each keeps them monotone.
-            let upto = count(values.next()).max(before);
-            break_counts.push((bv.group, b, upto - before));
-            before = upto;
-        }
-    }
-    let breaks = break_counts;
-    let pools = pools
-        .into_iter()
-        .map(|(p, _)| (p, count(values.next())))
+    let pools = model
+        .pools
+        .iter()
+        .map(|_| it.next().unwrap_or(0.0))
         .collect();
-    let allocation = allocation
-        .into_iter()
-        .map(|(i, g, q, _)| (i, g, q, values.next().unwrap_or(0.0).max(0.0)))
-        .collect();
-    Ok(Values {
+    Relaxed {
         shifts,
         breaks,
         pools,
-        allocation,
-        result,
-    })
+    }
+}
+
+/// Integer decisions from solver values (a MIP solution: values are integral up to tolerance).
+pub fn decisions_of(model: &Model, values: &[f64]) -> Decisions {
+    let r = relaxed_values(model, values);
+    let round = |v: f64| v.round().max(0.0) as u32;
+    Decisions {
+        shifts: r.shifts.into_iter().map(round).collect(),
+        breaks: r
+            .breaks
+            .into_iter()
+            .map(|b| b.into_iter().map(round).collect())
+            .collect(),
+        pools: r.pools.into_iter().map(round).collect(),
+    }
 }

@@ -32,6 +32,16 @@ pub struct QueueInfo {
     pub served_by: Vec<usize>,
 }
 
+/// Queues served by exactly the same groups. The plan allocates agents to classes: with one
+/// understaffing price for every queue, splitting a class's agents over its queues is free, so
+/// this is exact and saves allocation variables (hotline, email and social share one class in
+/// the bundled scenario).
+#[derive(Debug, Clone)]
+pub struct QueueClass {
+    pub queues: Vec<usize>,
+    pub served_by: Vec<usize>,
+}
+
 /// A group as the plan sees it.
 #[derive(Debug, Clone)]
 pub struct GroupInfo {
@@ -42,6 +52,8 @@ pub struct GroupInfo {
     pub contract: Contract,
     /// Queues this group can serve.
     pub serves: Vec<usize>,
+    /// Queue classes this group can serve.
+    pub classes: Vec<usize>,
     /// Templates this group may work.
     pub templates: Vec<usize>,
     /// Plan days on which the group can work (temporary staff availability).
@@ -157,6 +169,7 @@ pub struct Instance {
     pub interval_starts: Vec<i64>,
     pub horizon_end: i64,
     pub queues: Vec<QueueInfo>,
+    pub classes: Vec<QueueClass>,
     pub groups: Vec<GroupInfo>,
     pub templates: Vec<TemplateInfo>,
     pub days: Vec<PlanDay>,
@@ -229,6 +242,19 @@ impl Instance {
                     .collect(),
             })
             .collect();
+        let mut classes: Vec<QueueClass> = Vec::new();
+        for (qi, q) in queues.iter().enumerate() {
+            match classes
+                .iter_mut()
+                .find(|c| !q.served_by.is_empty() && c.served_by == q.served_by)
+            {
+                Some(c) => c.queues.push(qi),
+                None => classes.push(QueueClass {
+                    queues: vec![qi],
+                    served_by: q.served_by.clone(),
+                }),
+            }
+        }
         let groups: Vec<GroupInfo> = scenario
             .groups
             .iter()
@@ -243,6 +269,12 @@ impl Instance {
                     .iter()
                     .enumerate()
                     .filter(|(_, q)| q.served_by.contains(&gi))
+                    .map(|(i, _)| i)
+                    .collect(),
+                classes: classes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.served_by.contains(&gi))
                     .map(|(i, _)| i)
                     .collect(),
                 templates: if g.shift_templates.is_empty() {
@@ -273,6 +305,7 @@ impl Instance {
             interval_starts,
             horizon_end,
             queues,
+            classes,
             groups,
             templates,
             days,

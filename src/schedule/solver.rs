@@ -5,7 +5,7 @@
 //! `CoinCbcSolution::model().best_possible_value()`; its time limit is whole seconds of wall
 //! time (we set `timeMode elapsed`, CBC counts CPU time otherwise). HiGHS (`highs` feature, used
 //! only when `cbc` is off) does not expose its dual bound through good_lp, so the bound and gap
-//! are reported as unknown there.
+//! are reported as unknown there. `PEAKCREW_CBC_LOG=1` shows CBC's own log on stdout.
 
 use std::time::Instant;
 
@@ -72,7 +72,22 @@ pub enum SolveFailure {
 }
 
 /// Solves `minimise objective` subject to `constraints`, returning the values of `wanted`.
+/// `start` is a feasible solution the solver may begin from (CBC: its first incumbent).
 pub fn minimise(
+    vars: ProblemVariables,
+    objective: Expression,
+    constraints: Vec<Constraint>,
+    wanted: &[Variable],
+    limits: &SolveLimits,
+    start: Option<Vec<(Variable, f64)>>,
+) -> Result<MipResult, SolveFailure> {
+    let started = Instant::now();
+    backend::minimise(vars, objective, constraints, wanted, limits, start, started)
+}
+
+/// Solves the LP `minimise objective` (every variable continuous) and returns the values of
+/// `wanted`; with CBC, through CLP directly (see [`super::clp`]).
+pub fn minimise_lp(
     vars: ProblemVariables,
     objective: Expression,
     constraints: Vec<Constraint>,
@@ -80,7 +95,25 @@ pub fn minimise(
     limits: &SolveLimits,
 ) -> Result<MipResult, SolveFailure> {
     let started = Instant::now();
-    backend::minimise(vars, objective, constraints, wanted, limits, started)
+    #[cfg(feature = "cbc")]
+    {
+        let (values, objective) = super::clp::minimise(
+            &vars,
+            &objective,
+            &constraints,
+            wanted,
+            limits.time_limit_seconds,
+        )?;
+        Ok(MipResult {
+            values,
+            status: SolveStatus::Optimal,
+            objective,
+            best_bound: Some(objective),
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+    #[cfg(not(feature = "cbc"))]
+    backend::minimise(vars, objective, constraints, wanted, limits, None, started)
 }
 
 fn failure(e: good_lp::ResolutionError) -> SolveFailure {
@@ -111,7 +144,7 @@ fn read_values(
 mod backend {
     use super::*;
     use good_lp::solvers::coin_cbc::coin_cbc;
-    use good_lp::{WithMipGap, WithTimeLimit};
+    use good_lp::{WithInitialSolution, WithMipGap, WithTimeLimit};
 
     pub fn minimise(
         vars: ProblemVariables,
@@ -119,33 +152,26 @@ mod backend {
         constraints: Vec<Constraint>,
         wanted: &[Variable],
         limits: &SolveLimits,
+        start: Option<Vec<(Variable, f64)>>,
         started: Instant,
     ) -> Result<MipResult, SolveFailure> {
         let mut model = vars.minimise(objective.clone()).using(coin_cbc);
         model.set_parameter("timeMode", "elapsed");
-        // CBC's own progress log on stdout, for tuning: PEAKCREW_CBC_LOG=1.
+        if let Some(start) = start {
+            model = model.with_initial_solution(start);
+        }
+        // CBC's own progress log on stdout, for tuning.
         if let Some(level) = std::env::var("PEAKCREW_CBC_LOG")
             .ok()
             .and_then(|l| l.parse().ok())
         {
             model.set_log_level(level);
         }
-        if let Ok(extra) = std::env::var("PEAKCREW_CBC_ARGS") {
-            for kv in extra.split(',').filter(|s| !s.is_empty()) {
-                if let Some((k, v)) = kv.split_once('=') {
-                    model.set_parameter(k, v);
-                }
-            }
-        }
         if limits.threads > 1 {
             model.set_parameter("threads", &limits.threads.to_string());
         }
         for c in constraints {
             model.add_constraint(c);
-        }
-        if let Ok(path) = std::env::var("PEAKCREW_WRITE_MPS") {
-            let c = std::ffi::CString::new(path).unwrap();
-            model.as_inner().to_raw().write_mps(&c);
         }
         let model = model
             .with_time_limit(limits.time_limit_seconds.max(1.0))
@@ -177,7 +203,7 @@ mod backend {
 mod backend {
     use super::*;
     use good_lp::solvers::highs::highs;
-    use good_lp::{WithMipGap, WithTimeLimit};
+    use good_lp::{WithInitialSolution, WithMipGap, WithTimeLimit};
 
     pub fn minimise(
         vars: ProblemVariables,
@@ -185,12 +211,16 @@ mod backend {
         constraints: Vec<Constraint>,
         wanted: &[Variable],
         limits: &SolveLimits,
+        start: Option<Vec<(Variable, f64)>>,
         started: Instant,
     ) -> Result<MipResult, SolveFailure> {
         let mut model = vars
             .minimise(objective.clone())
             .using(highs)
             .set_threads(limits.threads.max(1));
+        if let Some(start) = start {
+            model = model.with_initial_solution(start);
+        }
         for c in constraints {
             model.add_constraint(c);
         }
