@@ -197,7 +197,11 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
             sim::read_roster(roster_path, &scenario, agents.as_ref())?
         }
         (None, Some(plan_path)) => {
-            let plan = crate::schedule::files::read_schedule(plan_path, scenario.time_zone)?;
+            let plan: Vec<_> =
+                crate::schedule::files::read_schedule(plan_path, scenario.time_zone)?
+                    .into_iter()
+                    .map(|(_, shift)| shift)
+                    .collect();
             sim::roster_from_plan(&scenario, &plan)
                 .map_err(|m| anyhow::anyhow!("{}: {m}", plan_path.display()))?
         }

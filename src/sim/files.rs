@@ -475,7 +475,11 @@ mod tests {
         let plan = write(&dir, "schedule.csv", "group,template,day,start,end,breaks,count\n\
             hotline,day,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,break 10:30-10:45; lunch 12:30-13:30,3\n\
             bilingual-ja,night,2026-11-11,2026-11-11T22:00:00+08:00,2026-11-12T06:00:00+08:00,meal 01:30-02:00,1\n");
-        let shifts = crate::schedule::files::read_schedule(&plan, s.time_zone).unwrap();
+        let shifts: Vec<_> = crate::schedule::files::read_schedule(&plan, s.time_zone)
+            .unwrap()
+            .into_iter()
+            .map(|(_, shift)| shift)
+            .collect();
         let roster = roster_from_plan(&s, &shifts).unwrap();
         assert_eq!(roster.len(), 4);
         assert_eq!(roster[2].agent, "hotline/1/3");
