@@ -24,7 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, Gamma, StandardNormal};
 
 use super::input::{
-    Action, HandleTimeDistribution, Model, PatienceDistribution, SimError, SimOptions,
+    Action, ChatDuration, HandleTimeDistribution, Model, PatienceDistribution, SimError, SimOptions,
 };
 use super::stats::{Cell, RepResult, Timing};
 use crate::routing::{
@@ -109,6 +109,14 @@ pub(super) fn run_batch(
         out[j / reps].push(r);
     }
     Ok((out, timing))
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit function of a 64-bit input.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// One ChaCha8 stream per purpose and replication, so adding a draw of one kind never shifts
@@ -327,6 +335,8 @@ struct Engine<'a> {
     rng_patience: ChaCha8Rng,
     rng_service: ChaCha8Rng,
     rng_agents: ChaCha8Rng,
+    /// Seed of the per-shift absence draws ([`Engine::shift_draw`]).
+    shift_seed: u64,
     handle: Factor,
     patience: Factor,
     mix: Option<Gamma<f64>>,
@@ -424,6 +434,7 @@ fn run_one(model: &Model, o: &SimOptions, router: &mut Router, replication: u32)
         rng_patience: stream(o.seed, replication, 1),
         rng_service: stream(o.seed, replication, 2),
         rng_agents: stream(o.seed, replication, 3),
+        shift_seed: stream(o.seed, replication, 4).random(),
         handle,
         patience,
         mix,
@@ -853,10 +864,12 @@ impl Engine<'_> {
         }
         let c = &mut self.contacts[s];
         c.stage = Stage::InService;
-        let stretch = if chat {
-            chat_stretch(k, self.o.chat_stretch)
-        } else {
-            1.0
+        let stretch = match (chat, self.o.chat_duration) {
+            (false, _) => 1.0,
+            (true, ChatDuration::QueueConcurrency) => {
+                chat_stretch(self.m.queues[q].concurrency, self.o.chat_stretch)
+            }
+            (true, ChatDuration::ChatsHeld) => chat_stretch(k, self.o.chat_stretch),
         };
         let mean = c.aht_ms * stretch;
         let id = c.id;
@@ -981,6 +994,16 @@ impl Engine<'_> {
         ag.chats = 0;
     }
 
+    /// A uniform draw in [0, 1) for agent `a`'s shift starting now, from the seed, the
+    /// replication, the agent's id and the start: not from a stream, so a variant that adds
+    /// or removes agents leaves every other agent's missed shifts as they were (common random
+    /// numbers across a sweep).
+    fn shift_draw(&self, a: usize) -> f64 {
+        let mut x = self.shift_seed ^ self.m.agents[a].key;
+        x = splitmix64(x ^ splitmix64(self.now));
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     fn roster(&mut self, a: usize) {
         let ag = &mut self.agents[a];
         let (_, action) = self.m.timeline[ag.next as usize];
@@ -994,9 +1017,10 @@ impl Engine<'_> {
             Action::ShiftStart => {
                 ag.on_shift = true;
                 ag.on_break = false;
-                let p = self.o.absence_probability;
-                ag.absent = p > 0.0 && self.rng_agents.random::<f64>() < p;
+                let p = self.o.missed_shift_probability();
+                let absent = p > 0.0 && self.shift_draw(a) < p;
                 let ag = &mut self.agents[a];
+                ag.absent = absent;
                 if ag.absent {
                     self.res.absences += 1;
                 } else if ag.presence != Presence::Offline {

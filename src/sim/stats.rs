@@ -123,10 +123,10 @@ impl Estimate {
 /// The figures of one scope (a queue-interval, a queue, the center).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
-    /// Arrivals counted, summed over replications.
-    pub contacts: u64,
-    /// Mean arrivals per replication.
-    pub contacts_per_replication: f64,
+    /// Arrivals counted, mean per replication (what one run of the day or week brings).
+    pub contacts: f64,
+    /// Arrivals counted, summed over all replications.
+    pub contacts_total: u64,
     /// Answered within the answer time, among all arrivals.
     pub service_level: Option<Estimate>,
     /// Mean wait over all arrivals (to answer, abandonment or the end), seconds.
@@ -272,8 +272,8 @@ impl Gather {
 
     fn metrics(&self) -> Metrics {
         Metrics {
-            contacts: self.contacts,
-            contacts_per_replication: self.contacts as f64 / f64::from(self.reps.max(1)),
+            contacts: self.contacts as f64 / f64::from(self.reps.max(1)),
+            contacts_total: self.contacts,
             service_level: Estimate::of(&self.sl),
             asa_seconds: Estimate::of(&self.asa),
             abandon_rate: Estimate::of(&self.abandon),
