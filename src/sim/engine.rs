@@ -1295,6 +1295,86 @@ mod tests {
     }
 
     #[test]
+    fn chats_last_as_staffing_assumes_unless_asked_for_the_chats_held() {
+        // Lone chats (one every 15 minutes, 60 s each) on one agent of a queue of concurrency
+        // 3 with stretch 0.25: staffing's model stretches every chat by 1.5, the chats-held
+        // model leaves a lone chat at 60 s. A chat takes 2 of the agent's 6 units.
+        let mut chat = catalog(None);
+        chat.queues[0].channel = Channel::Chat;
+        chat.queues[0].concurrency = 3;
+        let busy_per_chat = |duration: ChatDuration| {
+            let o = SimOptions {
+                chat_stretch: 0.25,
+                chat_duration: duration,
+                ..options()
+            };
+            let r = simulate(
+                &chat,
+                &policy(),
+                &rates(&[1.0; 8]),
+                &[agent("a", (0, 3), &[])],
+                &o,
+            )
+            .unwrap();
+            assert_eq!(r.counters.answered, r.counters.contacts);
+            let occupancy = r.overall.occupancy.unwrap().mean;
+            // Occupancy is measured over the 2 hours of the grid, 3 replications.
+            let staffed = 3.0 * 2.0 * 3600.0;
+            occupancy * staffed * 3.0 / r.counters.answered as f64
+        };
+        let staffing = busy_per_chat(ChatDuration::QueueConcurrency);
+        let held = busy_per_chat(ChatDuration::ChatsHeld);
+        // Chats still open when the grid ends are cut there: a little under the full length.
+        assert!((85.0..=90.01).contains(&staffing), "{staffing}");
+        assert!((57.0..=62.0).contains(&held), "{held}");
+    }
+
+    #[test]
+    fn shrinkage_misses_shifts_and_keeps_each_agents_draws_across_variants() {
+        let everyone: Vec<RosterShift> = (0..40)
+            .map(|i| agent(&format!("a{i:02}"), (0, 2), &[]))
+            .collect();
+        let o = SimOptions {
+            shrinkage: 0.25,
+            replications: 20,
+            ..options()
+        };
+        let r = run(None, &rates(&[1.0; 4]), &everyone, &o);
+        // 40 agents × 20 replications, a quarter missed: 200 expected, sd about 12.
+        let missed = r.counters.absences;
+        assert!((160..=240).contains(&missed), "{missed}");
+        // With the absence fault on top: 1 − 0.75 × 0.5 of the shifts are missed.
+        let both = SimOptions {
+            absence_probability: 0.5,
+            ..o.clone()
+        };
+        assert!((both.missed_shift_probability() - 0.625).abs() < 1e-12);
+        // Half the agents gone: the others miss exactly the shifts they missed before.
+        let half = run(None, &rates(&[1.0; 4]), &everyone[..20], &o);
+        let first_half = run(None, &rates(&[1.0; 4]), &everyone[..20], &o);
+        assert_eq!(half.counters.absences, first_half.counters.absences);
+        let mut shuffled = everyone[..20].to_vec();
+        shuffled.reverse();
+        shuffled.extend(everyone[30..].iter().cloned());
+        let more = run(None, &rates(&[1.0; 4]), &shuffled, &o);
+        let rest = run(None, &rates(&[1.0; 4]), &everyone[30..], &o);
+        assert_eq!(
+            more.counters.absences,
+            half.counters.absences + rest.counters.absences
+        );
+        let off = SimOptions {
+            shrinkage: 0.0,
+            ..o
+        };
+        assert_eq!(
+            run(None, &rates(&[1.0; 4]), &everyone, &off)
+                .counters
+                .absences,
+            0
+        );
+    }
+
+    #[test]
     fn absent_agents_leave_customers_to_abandon() {
         let o = SimOptions {
             absence_probability: 1.0,
