@@ -12,10 +12,11 @@ use chrono::{DateTime, Duration, FixedOffset, Offset};
 use crate::forecast::{self, Forecast};
 use crate::history::History;
 use crate::report::{
-    self, EventWindow, ForecastPoint, ForecastSeries, HistoryPoint, Kpi, KpiFormat, KpiTarget,
-    ReportInput, Severity, Status, TargetDirection, TimeSpan, Warning,
+    self, EventWindow, ForecastPoint, ForecastSeries, GanttRow, GanttShift, HistoryPoint, Kpi,
+    KpiFormat, KpiTarget, ReportInput, Severity, Status, TargetDirection, TimeSpan, Warning,
 };
 use crate::scenario::Scenario;
+use crate::schedule::{CoverageRow, Roster, ShiftPlan};
 use crate::staffing::{self, Requirement};
 
 /// The stages, in order, for progress reporting and error messages.
@@ -239,16 +240,67 @@ pub fn render(input: &ReportInput) -> String {
     report::render_html(input)
 }
 
-/// The report for a plan: KPIs, warnings, forecast, coverage.
-pub fn report_input(
-    scenario: &Scenario,
-    history: &History,
-    forecast: &Forecast,
-    requirements: &[Requirement],
-    shifts: &crate::schedule::ShiftPlan,
-) -> ReportInput {
-    let s = &shifts.summary;
+/// What the stages produced, for the report and summary.json.
+pub struct PlanOutputs<'a> {
+    pub scenario: &'a Scenario,
+    pub history: &'a History,
+    pub forecast: &'a Forecast,
+    pub requirements: &'a [Requirement],
+    pub shifts: &'a ShiftPlan,
+    pub roster: &'a Roster,
+    /// Coverage the roster delivers (equal to the plan's when every shift is filled).
+    pub coverage: &'a [CoverageRow],
+}
+
+/// Queue-intervals short of their requirement, and the agent-hours missing, in a coverage.
+pub fn understaffing(coverage: &[CoverageRow], interval_minutes: u32) -> (usize, f64) {
+    let short = coverage.iter().filter(|c| c.under > 1e-6);
+    let hours = interval_minutes as f64 / 60.0;
+    let mut n = 0;
+    let mut missing = 0.0;
+    for c in short {
+        n += 1;
+        missing += c.under * hours;
+    }
+    (n, missing)
+}
+
+/// The roster as Gantt rows, one per agent, in the order of the roster (by agent).
+pub fn gantt_rows(roster: &Roster) -> Vec<GanttRow> {
+    let mut rows: Vec<GanttRow> = Vec::new();
+    for a in &roster.assignments {
+        let shift = GanttShift {
+            start: a.start,
+            end: a.end,
+            skill: a.primary_skill.clone(),
+            breaks: a
+                .breaks
+                .iter()
+                .map(|b| TimeSpan {
+                    start: b.start,
+                    end: b.end,
+                })
+                .collect(),
+        };
+        match rows.last_mut() {
+            Some(row) if row.agent == a.agent => row.shifts.push(shift),
+            _ => rows.push(GanttRow {
+                agent: a.agent.clone(),
+                group: a.group.clone(),
+                shifts: vec![shift],
+            }),
+        }
+    }
+    rows
+}
+
+/// The report for a plan: KPIs, warnings, forecast, coverage and roster.
+pub fn report_input(out: &PlanOutputs) -> ReportInput {
+    let scenario = out.scenario;
+    let s = &out.shifts.summary;
+    let r = &out.roster.summary;
     let currency = "¥".to_string();
+    let (short_intervals, short_hours) = understaffing(out.coverage, scenario.interval_minutes);
     let mut kpis = vec![
         kpi("Paid hours", s.paid_hours, KpiFormat::Hours, None, None),
         kpi(
@@ -260,7 +312,7 @@ pub fn report_input(
         ),
         kpi(
             "Required agent-hours (after shrinkage)",
-            requirements
+            out.requirements
                 .iter()
                 .map(|r| r.required as f64 * r.interval_minutes as f64 / 60.0)
                 .sum(),
@@ -270,24 +322,31 @@ pub fn report_input(
         ),
         kpi(
             "Understaffed queue-intervals",
-            s.understaffed_intervals as f64,
+            short_intervals as f64,
             KpiFormat::Count,
             Some((0.0, TargetDirection::AtMost)),
-            Some(format!(
-                "{:.0} agent-hours short",
-                s.understaffed_agent_hours
-            )),
+            Some(format!("{short_hours:.0} agent-hours short, as rostered")),
         ),
         kpi(
             "Solver gap",
             s.gap.unwrap_or(0.0),
             KpiFormat::Percent,
             Some((0.01, TargetDirection::AtMost)),
-            Some(format!("{:?} in {:.1} s", s.status, s.solve_seconds)),
+            Some(format!("{} in {:.1} s", s.status.as_str(), s.solve_seconds)),
+        ),
+        kpi(
+            "Shifts filled by named agents",
+            r.filled_shifts as f64 / (r.planned_shifts.max(1)) as f64,
+            KpiFormat::Percent,
+            Some((1.0, TargetDirection::AtLeast)),
+            Some(format!(
+                "{} of {} shifts, {} of {} agents rostered",
+                r.filled_shifts, r.planned_shifts, r.rostered_agents, r.agents
+            )),
         ),
     ];
     let scheduled_hours = s.paid_hours.max(1e-9);
-    let required_hours: f64 = shifts.coverage.iter().map(|c| c.required).sum::<f64>()
+    let required_hours: f64 = out.coverage.iter().map(|c| c.required).sum::<f64>()
         * scenario.interval_minutes as f64
         / 60.0;
     kpis.push(kpi(
@@ -298,7 +357,7 @@ pub fn report_input(
         None,
     ));
 
-    let mut warnings = forecast_warnings(forecast);
+    let mut warnings = forecast_warnings(out.forecast);
     for sf in &s.shortfalls {
         warnings.push(Warning {
             severity: if sf.short_agent_hours >= 10.0 {
@@ -314,12 +373,41 @@ pub fn report_input(
             message: sf.message.clone(),
         });
     }
+    for u in &r.unfilled {
+        warnings.push(Warning {
+            severity: Severity::Warning,
+            queue: None,
+            span: None,
+            message: format!(
+                "roster: {} {} shift at {} has {} agent(s) missing: {}",
+                u.group,
+                u.template,
+                u.start.format("%-d %b %H:%M"),
+                u.missing,
+                u.reason
+            ),
+        });
+    }
+    for c in &r.contract_shortfalls {
+        warnings.push(Warning {
+            severity: Severity::Warning,
+            queue: None,
+            span: None,
+            message: format!(
+                "roster: {} works {:.1} h in week {}, below the contract minimum of {:.1} h",
+                c.agent,
+                c.hours,
+                c.week + 1,
+                c.min_weekly_hours
+            ),
+        });
+    }
     let coverage = scenario
         .queues
         .iter()
         .map(|q| report::CoverageSeries {
             queue: q.id.clone(),
-            points: shifts
+            points: out
                 .coverage
                 .iter()
                 .filter(|c| c.queue == q.id)
@@ -339,9 +427,9 @@ pub fn report_input(
         interval_minutes: scenario.interval_minutes,
         kpis,
         warnings,
-        forecast: forecast_series(scenario, history, forecast),
+        forecast: forecast_series(scenario, out.history, out.forecast),
         coverage,
-        roster: Vec::new(),
+        roster: gantt_rows(out.roster),
         service: Vec::new(),
     }
 }

@@ -3,13 +3,14 @@
 //! recomputed from the others, and every calendar is checked against RFC 5545's structure.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
 
-use chrono::{DateTime, Duration, FixedOffset};
+use chrono::{DateTime, FixedOffset};
 use peakcrew::scenario::Scenario;
 use peakcrew::schedule::{generate_agents, write_agents};
 use peakcrew::staffing::{write_requirements, Requirement};
+
+mod common;
+use common::{csv_rows, on_duty, peakcrew, time};
 
 const SCENARIO: &str = r#"
 name = "small"
@@ -104,17 +105,6 @@ length_minutes = 480
 breaks = [{ name = "meal", minutes = 30, paid = true, earliest_after_start_minutes = 180, latest_after_start_minutes = 300 }]
 "#;
 
-fn peakcrew(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_peakcrew"))
-        .args(args)
-        .output()
-        .expect("run peakcrew")
-}
-
-fn time(s: &str) -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339(s).unwrap_or_else(|_| panic!("bad time {s}"))
-}
-
 /// Requirement rows: returns chat busy in the evening, the hotline in the day, both at night.
 fn requirements(scenario: &Scenario) -> Vec<Requirement> {
     let mut rows = Vec::new();
@@ -155,83 +145,6 @@ fn requirements(scenario: &Scenario) -> Vec<Requirement> {
         }
     }
     rows
-}
-
-fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            header
-                .iter()
-                .cloned()
-                .zip(rec.iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
-}
-
-/// `name HH:MM-HH:MM; ...` inside a shift starting at `start`, as (start, end) instants.
-fn breaks(
-    text: &str,
-    start: DateTime<FixedOffset>,
-) -> Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>)> {
-    let mut out = Vec::new();
-    let mut cursor = start;
-    for item in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-        let span = item.rsplit_once(' ').unwrap().1;
-        let (a, b) = span.split_once('-').unwrap();
-        let at = |hm: &str, after: DateTime<FixedOffset>| {
-            let t = chrono::NaiveTime::parse_from_str(hm, "%H:%M").unwrap();
-            let same = after
-                .date_naive()
-                .and_time(t)
-                .and_local_timezone(*after.offset())
-                .unwrap();
-            if same >= after {
-                same
-            } else {
-                same + Duration::days(1)
-            }
-        };
-        let s = at(a, cursor);
-        let e = at(b, s);
-        out.push((s, e));
-        cursor = e;
-    }
-    out
-}
-
-/// (group, start, end, breaks text, count): one shift of schedule.csv or roster.csv.
-type ShiftRow = (
-    String,
-    DateTime<FixedOffset>,
-    DateTime<FixedOffset>,
-    String,
-    f64,
-);
-
-/// Agents on duty per (group, interval start), from rows with start, end, breaks and a count.
-fn on_duty(
-    rows: &[ShiftRow],
-    intervals: &[DateTime<FixedOffset>],
-) -> BTreeMap<(String, DateTime<FixedOffset>), f64> {
-    let mut duty = BTreeMap::new();
-    for (group, start, end, text, count) in rows {
-        let br = breaks(text, *start);
-        for &t in intervals {
-            let t_end = t + Duration::minutes(30);
-            let overlap = |a: DateTime<FixedOffset>, b: DateTime<FixedOffset>| {
-                ((b.min(t_end) - a.max(t)).num_minutes().max(0)) as f64 / 30.0
-            };
-            let share = overlap(*start, *end) - br.iter().map(|&(a, b)| overlap(a, b)).sum::<f64>();
-            if share > 0.0 {
-                *duty.entry((group.clone(), t)).or_insert(0.0) += count * share;
-            }
-        }
-    }
-    duty
 }
 
 #[test]
@@ -311,7 +224,7 @@ fn schedule_and_roster_agree_with_each_other_and_with_coverage() {
     assert!(schedule
         .iter()
         .all(|s| s.0 != "temp" || s.1.format("%F").to_string() == "2026-11-11"));
-    let from_schedule = on_duty(&schedule, &intervals);
+    let from_schedule = on_duty(&schedule, &intervals, 30);
     let mut by_group: BTreeMap<(String, DateTime<FixedOffset>), f64> = BTreeMap::new();
     let mut by_queue: BTreeMap<(String, DateTime<FixedOffset>), f64> = BTreeMap::new();
     for a in csv_rows(&plan_dir.join("allocation.csv")) {
@@ -389,7 +302,7 @@ fn schedule_and_roster_agree_with_each_other_and_with_coverage() {
         roster.len() as f64,
         schedule.iter().map(|s| s.4).sum::<f64>()
     );
-    let from_roster = on_duty(&roster, &intervals);
+    let from_roster = on_duty(&roster, &intervals, 30);
     assert_eq!(from_roster.len(), from_schedule.len());
     for (key, duty) in &from_schedule {
         assert!((from_roster[key] - duty).abs() < 1e-9, "{key:?}");

@@ -52,6 +52,8 @@ pub enum Command {
     Schedule(schedule::ScheduleArgs),
     /// Assign named agents to the planned shifts.
     Roster(schedule::RosterArgs),
+    /// Generate a named-agents file for a scenario's groups (the roster's input).
+    Agents(schedule::AgentsArgs),
     /// Discrete-event simulation of a roster through the routing core.
     Simulate(simulate::SimulateArgs),
     /// The planner's whole job: forecast, staffing, schedule, roster, simulation and report.
@@ -87,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Staff(a) => staff::run_staff(a, global),
         Command::Schedule(a) => schedule::run_schedule(a, global),
         Command::Roster(a) => schedule::run_roster(a, global),
+        Command::Agents(a) => schedule::run_agents(a, global),
         Command::Simulate(a) => simulate::run(a, global),
         Command::Plan(a) => plan::run(a, global),
         Command::Serve(a) => serve::run(a, global),

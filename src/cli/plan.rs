@@ -100,6 +100,8 @@ pub struct PlanSummaryOut {
     /// The report's KPI table, name → value, so scripts and tests can check it.
     pub kpis: std::collections::BTreeMap<String, f64>,
     pub schedule: crate::schedule::PlanSummary,
+    pub roster: crate::schedule::roster::RosterSummary,
+    /// Every warning of the report, in its order.
     pub warnings: Vec<String>,
 }
 
@@ -121,6 +123,24 @@ fn write_file(
 
 fn csv_err(e: csv::Error) -> std::io::Error {
     std::io::Error::other(e.to_string())
+}
+
+/// The named agents to roster: the scenario's agents file, or, when it names none, agents
+/// generated from its groups (written to agents.csv so the roster can be read against them).
+fn plan_agents(
+    scenario: &crate::scenario::Scenario,
+    args: &PlanArgs,
+    files: &mut Vec<String>,
+) -> anyhow::Result<Vec<crate::model::AgentProfile>> {
+    if let Some(file) = &scenario.agents_file {
+        let path = scenario.resolve(file);
+        return Ok(crate::schedule::read_agents(&path, scenario)?);
+    }
+    let agents = crate::schedule::generate_agents(scenario, args.seed);
+    write_file(&args.out, "agents.csv", files, |w| {
+        crate::schedule::write_agents(&agents, w).map_err(csv_err)
+    })?;
+    Ok(agents)
 }
 
 pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
@@ -190,8 +210,58 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
     files.extend(["schedule.csv", "coverage.csv", "allocation.csv"].map(String::from));
     lap(Stage::Schedule, &mut stages);
 
+    progress.stage(Stage::Roster, "assigning named agents to the shifts");
+    let stage_err = |stage: Stage| {
+        move |e: &dyn std::fmt::Display| PlanError {
+            stage,
+            message: e.to_string(),
+        }
+    };
+    let agents =
+        plan_agents(&scenario, &args, &mut files).map_err(|e| stage_err(Stage::Roster)(&e))?;
+    // build_roster names schedule.csv lines in its messages: line 1 is the header.
+    let planned: Vec<(usize, crate::schedule::PlannedShift)> = shift_plan
+        .shifts
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(n, s)| (n + 2, s))
+        .collect();
+    let roster_options = crate::schedule::RosterOptions {
+        time_limit_seconds: args.time_limit.max(1) as f64,
+        ..Default::default()
+    };
+    let roster = crate::schedule::build_roster(
+        &scenario,
+        &planned,
+        &shift_plan.allocation,
+        &agents,
+        &roster_options,
+    )
+    .map_err(|e| stage_err(Stage::Roster)(&e))?;
+    let produced = scenario.grid().day_start(scenario.horizon.start);
+    crate::schedule::files::write_roster(&roster, &args.out, produced)
+        .map_err(|e| stage_err(Stage::Roster)(&e))?;
+    // What is published is the roster, so coverage.csv and allocation.csv say what it delivers.
+    let (allocation, coverage) =
+        crate::schedule::roster_coverage(&scenario, &reqs, &roster.assignments)
+            .map_err(|e| stage_err(Stage::Roster)(&e))?;
+    crate::schedule::files::write_coverage(&coverage, &allocation, &args.out)
+        .map_err(|e| stage_err(Stage::Roster)(&e))?;
+    files.extend(["roster.csv", "roster-summary.json", "calendars/"].map(String::from));
+    lap(Stage::Roster, &mut stages);
+
     progress.stage(Stage::Report, "writing report.html");
-    let input = plan::report_input(&scenario, &history, &fc, &reqs, &shift_plan);
+    let outputs = plan::PlanOutputs {
+        scenario: &scenario,
+        history: &history,
+        forecast: &fc,
+        requirements: &reqs,
+        shifts: &shift_plan,
+        roster: &roster,
+        coverage: &coverage,
+    };
+    let input = plan::report_input(&outputs);
     write_file(&args.out, "report.html", &mut files, |w| {
         w.write_all(crate::report::render_html(&input).as_bytes())
     })?;
@@ -217,7 +287,8 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
             .map(|k| (k.name.clone(), k.value))
             .collect(),
         schedule: shift_plan.summary.clone(),
-        warnings: fc.warnings.clone(),
+        roster: roster.summary.clone(),
+        warnings: input.warnings.iter().map(|w| w.message.clone()).collect(),
     };
     let json = serde_json::to_string_pretty(&summary)?;
     std::fs::write(args.out.join("summary.json"), json + "\n")

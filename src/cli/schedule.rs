@@ -41,6 +41,34 @@ pub struct RosterArgs {
     pub time_limit: u32,
 }
 
+#[derive(Debug, Args)]
+pub struct AgentsArgs {
+    #[arg(long)]
+    pub scenario: PathBuf,
+    /// Where to write the agents CSV.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed for names, proficiencies, leave and preferences.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Named agents for every group, headcount for headcount, deterministic in the seed.
+pub fn run_agents(args: AgentsArgs, global: Global) -> anyhow::Result<ExitCode> {
+    let scenario = load_scenario(&args.scenario)?;
+    let agents = schedule::generate_agents(&scenario, args.seed);
+    let file = std::fs::File::create(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    schedule::write_agents(&agents, std::io::BufWriter::new(file))
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    if global.json {
+        print_json(&serde_json::json!({ "agents": agents.len(), "out": args.out }))?;
+    } else {
+        println!("{}: {} agents", args.out.display(), agents.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run_schedule(args: ScheduleArgs, global: Global) -> anyhow::Result<ExitCode> {
     if !(0.0..1.0).contains(&args.gap) {
         anyhow::bail!(

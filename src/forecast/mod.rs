@@ -163,12 +163,8 @@ pub enum ForecastError {
     NoHistoryBefore { queue: String, start: NaiveDate },
     #[error("{0}")]
     Invalid(String),
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] crate::csv_rows::CsvRowsError),
     #[error("{file}:{line}: {message}")]
     Row {
         file: String,
@@ -555,17 +551,6 @@ pub fn write_forecast(rows: &[ForecastRow], out: impl Write) -> csv::Result<()> 
 /// Reads `forecast.csv`; the first malformed row is an error naming its line.
 pub fn read_forecast(path: &Path) -> Result<Vec<ForecastRow>, ForecastError> {
     let file = path.display().to_string();
-    let mut reader = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
-        csv::ErrorKind::Io(source) => ForecastError::Io {
-            file: file.clone(),
-            source,
-        },
-        other => ForecastError::Row {
-            file: file.clone(),
-            line: 1,
-            message: format!("{other:?}"),
-        },
-    })?;
     let expected = [
         "queue",
         "start",
@@ -577,35 +562,8 @@ pub fn read_forecast(path: &Path) -> Result<Vec<ForecastRow>, ForecastError> {
         "lo95",
         "hi95",
     ];
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| ForecastError::Row {
-            file: file.clone(),
-            line: 1,
-            message: e.to_string(),
-        })?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if header != expected {
-        return Err(ForecastError::Row {
-            file,
-            line: 1,
-            message: format!(
-                "expected the header `{}`, found `{}`",
-                expected.join(","),
-                header.join(",")
-            ),
-        });
-    }
     let mut rows = Vec::new();
-    for (i, rec) in reader.deserialize::<ForecastRow>().enumerate() {
-        let fallback_line = i as u64 + 2;
-        let row = rec.map_err(|e| ForecastError::Row {
-            file: file.clone(),
-            line: e.position().map_or(fallback_line, |p| p.line()),
-            message: e.to_string(),
-        })?;
+    for (line, row) in crate::csv_rows::read_rows::<ForecastRow>(path, Some(&expected))? {
         let values = [
             ("contacts", row.contacts),
             ("aht_seconds", row.aht_seconds),
@@ -616,15 +574,15 @@ pub fn read_forecast(path: &Path) -> Result<Vec<ForecastRow>, ForecastError> {
         ];
         if let Some((name, v)) = values.iter().find(|(_, v)| !v.is_finite() || *v < 0.0) {
             return Err(ForecastError::Row {
-                file,
-                line: fallback_line,
+                file: file.clone(),
+                line,
                 message: format!("{name}: expected a number of 0 or more, found {v}"),
             });
         }
         if row.interval_minutes == 0 || (24 * 60) % row.interval_minutes != 0 {
             return Err(ForecastError::Row {
-                file,
-                line: fallback_line,
+                file: file.clone(),
+                line,
                 message: format!(
                     "interval_minutes: expected minutes that divide a day, found {}",
                     row.interval_minutes
@@ -633,8 +591,8 @@ pub fn read_forecast(path: &Path) -> Result<Vec<ForecastRow>, ForecastError> {
         }
         if row.lo95 > row.lo80 || row.lo80 > row.hi80 || row.hi80 > row.hi95 {
             return Err(ForecastError::Row {
-                file,
-                line: fallback_line,
+                file: file.clone(),
+                line,
                 message: "expected lo95 <= lo80 <= hi80 <= hi95".into(),
             });
         }

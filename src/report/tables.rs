@@ -40,6 +40,8 @@ fn status_label(status: Status) -> (&'static str, &'static str) {
     }
 }
 
+/// The KPI table. Each row carries its exact value in `data-value` (as summary.json holds it),
+/// so scripts and tests read the numbers without parsing their display format.
 pub fn kpi_section(out: &mut String, kpis: &[Kpi]) -> fmt::Result {
     out.push_str(r#"<section id="kpis"><h2>Key figures</h2>"#);
     if kpis.is_empty() {
@@ -63,7 +65,9 @@ pub fn kpi_section(out: &mut String, kpis: &[Kpi]) -> fmt::Result {
         };
         write!(
             out,
-            r#"<tr class="{class}"><td>{}</td><td class="num value">{}</td><td class="num">{}</td><td><span class="pill {class}">{label}</span></td><td class="note">{}</td></tr>"#,
+            r#"<tr class="{class}" data-kpi="{}" data-value="{}"><td>{}</td><td class="num value">{}</td><td class="num">{}</td><td><span class="pill {class}">{label}</span></td><td class="note">{}</td></tr>"#,
+            Esc(&kpi.name),
+            kpi.value,
             Esc(&kpi.name),
             Esc(&kpi_value(&kpi.format, kpi.value)),
             Esc(&target),

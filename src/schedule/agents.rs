@@ -83,22 +83,7 @@ pub fn parse_agents(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| row_err(1, e.to_string()))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if header != HEADER {
-        return Err(row_err(
-            1,
-            format!(
-                "expected the header `{}`, found `{}`",
-                HEADER.join(","),
-                header.join(",")
-            ),
-        ));
-    }
+    crate::csv_rows::check_header(&mut reader, &HEADER).map_err(|m| row_err(1, m))?;
     let skills: HashSet<&str> = scenario.skills.iter().map(|s| s.id.as_str()).collect();
     let languages: HashSet<&str> = scenario.languages.iter().map(|l| l.id.as_str()).collect();
     let templates: HashSet<&str> = scenario

@@ -103,12 +103,28 @@ pub fn write_plan(plan: &ShiftPlan, dir: &Path) -> Result<(), ScheduleError> {
     }
     w.flush().map_err(io_err(&path))?;
 
+    write_coverage(&plan.coverage, &plan.allocation, dir)?;
+
+    let path = dir.join("summary.json");
+    let json = serde_json::to_string_pretty(&plan.summary)
+        .map_err(|e| ScheduleError::Internal(e.to_string()))?;
+    std::fs::write(&path, json + "\n").map_err(io_err(&path))?;
+    Ok(())
+}
+
+/// Writes coverage.csv (queue × interval) and allocation.csv (group × queue × interval) into
+/// `dir`: a plan's, or a roster's as [`super::roster_coverage`] recomputes them.
+pub fn write_coverage(
+    coverage: &[CoverageRow],
+    allocation: &[AllocationRow],
+    dir: &Path,
+) -> Result<(), ScheduleError> {
     let path = dir.join("coverage.csv");
     let mut w = writer(&path)?;
     let e = |e| csv_err(&path, e);
     w.write_record(["queue", "start", "required", "allocated", "over", "under"])
         .map_err(e)?;
-    for c in &plan.coverage {
+    for c in coverage {
         w.write_record([
             c.queue.clone(),
             c.start.to_rfc3339(),
@@ -126,7 +142,7 @@ pub fn write_plan(plan: &ShiftPlan, dir: &Path) -> Result<(), ScheduleError> {
     let e = |e| csv_err(&path, e);
     w.write_record(["start", "group", "queue", "agents"])
         .map_err(e)?;
-    for a in &plan.allocation {
+    for a in allocation {
         w.write_record([
             a.start.to_rfc3339(),
             a.group.clone(),
@@ -136,11 +152,6 @@ pub fn write_plan(plan: &ShiftPlan, dir: &Path) -> Result<(), ScheduleError> {
         .map_err(e)?;
     }
     w.flush().map_err(io_err(&path))?;
-
-    let path = dir.join("summary.json");
-    let json = serde_json::to_string_pretty(&plan.summary)
-        .map_err(|e| ScheduleError::Internal(e.to_string()))?;
-    std::fs::write(&path, json + "\n").map_err(io_err(&path))?;
     Ok(())
 }
 

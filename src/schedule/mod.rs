@@ -307,8 +307,8 @@ pub fn plan_shifts(
 
 /// [`plan_shifts`] on an instance and requirement matrix already built.
 ///
-/// The MIP is solved in two steps. Its LP relaxation (CBC, primal simplex after CLP's idiot
-/// crash) gives the lower bound and a fractional plan, which [`rounding`] turns into an integral
+/// The MIP is solved in two steps. Its LP relaxation (CLP: barrier, then crossover; see [`clp`])
+/// gives the lower bound and a fractional plan, which [`rounding`] turns into an integral
 /// one satisfying every constraint; with queues then allocated exactly ([`allocate`]), that plan
 /// is usually within a fraction of a percent of the bound on a week-long model. Only when it is
 /// not within `options.gap` does CBC's branch and bound run on the MIP, started from the rounded
@@ -465,6 +465,41 @@ pub fn plan_on(
     plan.summary.rows_outside_horizon = rows_outside_horizon;
     plan.summary.lp_seconds = lp.seconds;
     Ok(plan)
+}
+
+/// What a roster delivers: agents on duty per group and interval, counted from the named
+/// agents' shifts and breaks, split over the queues exactly as a plan's are
+/// ([`allocate`]). When every planned shift is filled this equals the plan's own coverage; an
+/// unfilled shift (an agent on leave the plan could not see) shows here as less cover.
+pub fn roster_coverage(
+    scenario: &Scenario,
+    requirements: &[Requirement],
+    assignments: &[roster::Assignment],
+) -> Result<(Vec<AllocationRow>, Vec<CoverageRow>), ScheduleError> {
+    let inst = Instance::new(scenario)?;
+    let (required, _) = requirement_matrix(&inst, requirements)?;
+    let minute =
+        |t: &DateTime<FixedOffset>| (t.with_timezone(&chrono::Utc) - inst.t0).num_minutes();
+    let mut duty = vec![vec![0.0; inst.intervals.len()]; inst.groups.len()];
+    for a in assignments {
+        let g = inst.group_index(&a.group).ok_or_else(|| {
+            ScheduleError::Internal(format!(
+                "agent {} is rostered in group `{}`, which the scenario does not define",
+                a.agent, a.group
+            ))
+        })?;
+        for (i, f) in inst.cover(minute(&a.start), minute(&a.end)) {
+            duty[g][i] += f;
+        }
+        for b in &a.breaks {
+            for (i, f) in inst.cover(minute(&b.start), minute(&b.end)) {
+                duty[g][i] -= f;
+            }
+        }
+    }
+    let priority: Vec<u8> = scenario.queues.iter().map(|q| q.priority).collect();
+    let (allocation, coverage, _) = extract::coverage(&inst, &priority, &required, &duty);
+    Ok((allocation, coverage))
 }
 
 fn failure(f: solver::SolveFailure, seconds: f64) -> ScheduleError {

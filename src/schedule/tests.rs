@@ -619,3 +619,69 @@ fn roster_keeps_rest_days_off_and_hours_for_every_agent() {
         assert!(days.len() <= 6, "{}: {} days", a.id, days.len());
     }
 }
+
+#[test]
+fn a_full_roster_delivers_the_plans_coverage_and_a_missing_agent_shows() {
+    let rules = "days_off_per_week = 1\nmax_consecutive_days = 6\nmin_rest_hours = 11\ncontract = { min_weekly_hours = 16, max_weekly_hours = 40 }";
+    let body = group("g", SKILL_A, "\"zh\"", 4, 10.0)
+        + &template(
+            "day",
+            "08:00",
+            "11:00",
+            60,
+            540,
+            "{ name = \"lunch\", minutes = 60, earliest_after_start_minutes = 180, latest_after_start_minutes = 300 }",
+        );
+    let s = scenario(3, 0.0, rules, &["q-a"], &body);
+    let spans: Vec<(&str, u32, u32, u32, f64)> = (0..3).map(|d| ("q-a", d, 9, 18, 2.0)).collect();
+    let plan = solve_within(&s, &spans, 0.1);
+    let requirements: Vec<crate::staffing::Requirement> = plan
+        .coverage
+        .iter()
+        .map(|c| crate::staffing::Requirement {
+            queue: c.queue.clone(),
+            start: c.start,
+            interval_minutes: s.interval_minutes,
+            contacts: 0.0,
+            aht_seconds: 0.0,
+            required_raw: c.required as u32,
+            required: c.required as u32,
+            service_level: 0.0,
+            asa_seconds: 0.0,
+            abandon_rate: 0.0,
+            occupancy: 0.0,
+        })
+        .collect();
+    let agents: Vec<AgentProfile> = (0..4)
+        .map(|i| agent(&format!("A{i}"), "g", &[], &[]))
+        .collect();
+    let roster = roster_of(&s, &plan, &agents);
+    assert_eq!(roster.summary.filled_shifts, plan.summary.shifts);
+    let (_, delivered) = roster_coverage(&s, &requirements, &roster.assignments).expect("cover");
+    assert_eq!(delivered.len(), plan.coverage.len());
+    for (d, p) in delivered.iter().zip(&plan.coverage) {
+        assert_eq!((&d.queue, d.start), (&p.queue, p.start));
+        assert!(close(d.allocated, p.allocated), "{d:?} vs {p:?}");
+    }
+    // Drop one agent's first shift: exactly that shift's time on duty (idle agents count as
+    // over-cover) goes missing.
+    let dropped = roster.assignments[0].clone();
+    let fewer: Vec<_> = roster.assignments[1..].to_vec();
+    let (_, short) = roster_coverage(&s, &requirements, &fewer).expect("cover");
+    let lost: f64 = delivered
+        .iter()
+        .zip(&short)
+        .map(|(a, b)| a.allocated - b.allocated)
+        .sum();
+    let on_duty_minutes = (dropped.end - dropped.start).num_minutes()
+        - dropped
+            .breaks
+            .iter()
+            .map(|b| (b.end - b.start).num_minutes())
+            .sum::<i64>();
+    let lost_minutes = lost * s.interval_minutes as f64;
+    assert!(
+        (lost_minutes - on_duty_minutes as f64).abs() < 1e-3,
+        "lost {lost_minutes} minutes, the shift had {on_duty_minutes} on duty"
+    );
+}

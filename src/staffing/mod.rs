@@ -35,18 +35,8 @@ pub struct Requirement {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RequirementsError {
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{file}:{line}: {message}")]
-    Row {
-        file: String,
-        line: u64,
-        message: String,
-    },
+    #[error(transparent)]
+    File(#[from] crate::csv_rows::CsvRowsError),
     #[error("{file}: no requirement rows")]
     Empty { file: String },
 }
@@ -54,26 +44,10 @@ pub enum RequirementsError {
 /// Reads `requirements.csv`; the first malformed row is an error naming its line.
 pub fn read_requirements(path: &Path) -> Result<Vec<Requirement>, RequirementsError> {
     let file = path.display().to_string();
-    let mut reader = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
-        csv::ErrorKind::Io(source) => RequirementsError::Io {
-            file: file.clone(),
-            source,
-        },
-        other => RequirementsError::Row {
-            file: file.clone(),
-            line: 1,
-            message: format!("{other:?}"),
-        },
-    })?;
-    let mut rows = Vec::new();
-    for (i, rec) in reader.deserialize::<Requirement>().enumerate() {
-        let row = rec.map_err(|e| RequirementsError::Row {
-            file: file.clone(),
-            line: e.position().map_or(i as u64 + 2, |p| p.line()),
-            message: e.to_string(),
-        })?;
-        rows.push(row);
-    }
+    let rows: Vec<Requirement> = crate::csv_rows::read_rows(path, None)?
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect();
     if rows.is_empty() {
         return Err(RequirementsError::Empty { file });
     }
