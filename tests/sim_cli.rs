@@ -1,5 +1,6 @@
 //! `peakcrew simulate` end to end: the real binary on the bundled scenario with a forecast and a
-//! roster written in the agreed file formats, the single-queue mode, sweeps, and bad input.
+//! roster of the bundled named agents written in the stages' file formats, the single-queue
+//! mode, sweeps, and bad input.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,9 +41,21 @@ fn mean(v: &Value, key: &str) -> f64 {
 }
 
 /// Writes a small Double-11 day as forecast.csv and roster.csv (the formats of the forecast
-/// and roster stages) into `dir`.
+/// and roster stages) into `dir`. The day's shifts go to the bundled named agents
+/// (scenarios/double11-agents.csv, the scenario's `agents_file`), group by group in file order.
 fn write_day(dir: &Path, contacts: f64, agents: u32) -> (PathBuf, PathBuf) {
     let scenario = Scenario::load(&root().join("scenarios/double11.toml")).unwrap();
+    let named =
+        peakcrew::schedule::read_agents(&root().join("scenarios/double11-agents.csv"), &scenario)
+            .unwrap();
+    let mut free: std::collections::BTreeMap<&str, std::collections::VecDeque<&str>> =
+        Default::default();
+    for a in &named {
+        free.entry(a.group.as_str())
+            .or_default()
+            .push_back(a.id.as_str());
+    }
+    let mut chosen: std::collections::BTreeMap<String, &str> = Default::default();
     let text = std::fs::read_to_string(root().join("config/router.toml")).unwrap();
     let policy = RouterConfig::from_toml(&text).unwrap().policy;
     let date = NaiveDate::from_ymd_opt(2026, 11, 11).unwrap();
@@ -80,6 +93,17 @@ fn write_day(dir: &Path, contacts: f64, agents: u32) -> (PathBuf, PathBuf) {
     .unwrap();
     let tz = scenario.time_zone;
     for s in &roster {
+        let id = match chosen.get(&s.agent) {
+            Some(id) => *id,
+            None => {
+                let id = free
+                    .get_mut(s.group.as_str())
+                    .and_then(|q| q.pop_front())
+                    .unwrap_or_else(|| panic!("no named agent left in group {}", s.group));
+                chosen.insert(s.agent.clone(), id);
+                id
+            }
+        };
         let hm = |t: chrono::DateTime<chrono::FixedOffset>| {
             t.with_timezone(&tz).format("%H:%M").to_string()
         };
@@ -99,7 +123,7 @@ fn write_day(dir: &Path, contacts: f64, agents: u32) -> (PathBuf, PathBuf) {
         writeln!(
             f,
             "{},{},{},day,{},{},{},{},{}",
-            s.agent,
+            id,
             s.agent,
             s.group,
             s.start.with_timezone(&tz).date_naive(),
@@ -152,7 +176,13 @@ fn single_queue_mode_prints_the_json_shape_and_agrees_with_erlang_a() {
             "{key}: Erlang A {theory} vs {e}"
         );
     }
-    assert!(overall["contacts"].as_u64().unwrap() > 180_000);
+    // Contacts are a mean per replication (10 by default); the total sums them.
+    let contacts = overall["contacts"].as_f64().unwrap();
+    assert!((18_000.0..20_000.0).contains(&contacts), "{contacts}");
+    assert_eq!(
+        overall["contacts_total"].as_u64().unwrap() as f64,
+        contacts * 10.0
+    );
     assert!(overall["events_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(v["queues"].as_array().unwrap().len(), 1);
     assert_eq!(v["queues"][0]["queue"], "queue");
@@ -201,8 +231,8 @@ fn scenario_mode_runs_the_bundled_scenario_and_writes_the_same_bytes_twice() {
     }
     let sl = mean(overall, "service_level");
     assert!((0.5..=1.0).contains(&sl), "{sl}");
-    let contacts = overall["contacts"].as_u64().unwrap() as f64;
-    assert!((contacts / 4.0 - 20_000.0).abs() < 1_000.0, "{contacts}");
+    let contacts = overall["contacts"].as_f64().unwrap();
+    assert!((contacts - 20_000.0).abs() < 1_000.0, "{contacts}");
     let hotline = queues.iter().find(|q| q["queue"] == "zh-hotline").unwrap();
     assert_eq!(hotline["answer_seconds"], 20.0);
     assert_eq!(hotline["target"], 0.9);
@@ -224,6 +254,45 @@ fn scenario_mode_runs_the_bundled_scenario_and_writes_the_same_bytes_twice() {
         v
     };
     assert_eq!(strip(v), strip(w));
+}
+
+#[test]
+fn a_shift_plan_can_stand_in_for_the_roster() {
+    let dir = tempfile::tempdir().unwrap();
+    let (forecast, roster) = write_day(dir.path(), 10_000.0, 40);
+    // schedule.csv: the roster's shifts counted per (group, template, day, start, end, breaks).
+    let text = std::fs::read_to_string(&roster).unwrap();
+    let mut counts: std::collections::BTreeMap<Vec<String>, u32> = Default::default();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let key = [f[2], f[3], f[4], f[5], f[6], f[7]]
+            .map(String::from)
+            .to_vec();
+        *counts.entry(key).or_default() += 1;
+    }
+    let plan = dir.path().join("schedule.csv");
+    let mut out = String::from("group,template,day,start,end,breaks,count\n");
+    for (k, n) in &counts {
+        out.push_str(&format!("{},{n}\n", k.join(",")));
+    }
+    std::fs::write(&plan, out).unwrap();
+    let v = json(&peakcrew(&[
+        "simulate",
+        "--scenario",
+        "scenarios/double11.toml",
+        "--config",
+        "config/router.toml",
+        "--forecast",
+        forecast.to_str().unwrap(),
+        "--schedule",
+        plan.to_str().unwrap(),
+        "--replications",
+        "2",
+        "--json",
+    ]));
+    let sl = mean(&v["overall"], "service_level");
+    assert!((0.5..=1.0).contains(&sl), "{sl}");
+    assert_eq!(v["counters"]["rejected_commands"], 0);
 }
 
 #[test]
@@ -319,13 +388,10 @@ fn bad_input_is_named_with_its_file_and_line() {
     lines[3] = "zh-hotline,2026-11-11T00:30:00+08:00,15,lots,300,0,0,0,0";
     std::fs::write(&bad, lines.join("\n")).unwrap();
     let e = stderr(&base(&bad, &roster, &[]));
-    assert!(
-        e.contains("bad.csv:4: contacts: expected a number, found `lots`"),
-        "{e}"
-    );
+    assert!(e.contains("bad.csv:4:"), "{e}");
 
     let unknown = dir.path().join("unknown.csv");
-    std::fs::write(&unknown, "queue,start,interval_minutes,contacts,aht_seconds\nfax,2026-11-11T00:00:00+08:00,15,3,100\n").unwrap();
+    std::fs::write(&unknown, "queue,start,interval_minutes,contacts,aht_seconds,lo80,hi80,lo95,hi95\nfax,2026-11-11T00:00:00+08:00,15,3,100,2,4,1,5\n").unwrap();
     let e = stderr(&base(&unknown, &roster, &[]));
     assert!(e.contains("arrival row 1 (queue `fax`"), "{e}");
     assert!(e.contains("no such queue in the scenario"), "{e}");
@@ -343,9 +409,93 @@ fn bad_input_is_named_with_its_file_and_line() {
     ]));
     assert!(e.contains("missing --roster, --forecast"), "{e}");
 
+    // The roster and the agents file must belong together.
+    let stranger = dir.path().join("stranger.csv");
+    let text = std::fs::read_to_string(&roster).unwrap();
+    let (head, rest) = text.split_once('\n').unwrap();
+    let (_, tail) = rest.split_once(',').unwrap();
+    std::fs::write(&stranger, format!("{head}\nZ999,{tail}")).unwrap();
+    let e = stderr(&base(&forecast, &stranger, &[]));
+    assert!(
+        e.contains("agent `Z999`") && e.contains("not in the agents file"),
+        "{e}"
+    );
+    let e = stderr(&base(&forecast, &bad, &[]));
+    assert!(
+        e.contains("bad.csv:1: expected the header `agent,name,group"),
+        "{e}"
+    );
+
+    // Without an agents_file in the scenario, --roster needs --agents.
+    let scenario_text = std::fs::read_to_string(root().join("scenarios/double11.toml")).unwrap();
+    let anonymous = dir.path().join("anonymous.toml");
+    std::fs::write(
+        &anonymous,
+        scenario_text
+            .lines()
+            .filter(|l| !l.starts_with("agents_file"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let e = stderr(&peakcrew(&[
+        "simulate",
+        "--scenario",
+        anonymous.to_str().unwrap(),
+        "--forecast",
+        forecast.to_str().unwrap(),
+        "--roster",
+        roster.to_str().unwrap(),
+    ]));
+    assert!(e.contains("--roster needs the agents file"), "{e}");
+
     let e = stderr(&base(&forecast, &roster, &["--replications", "0"]));
     assert!(
         e.contains("option replications: expected 1 to 100000, found 0"),
         "{e}"
+    );
+}
+
+#[test]
+fn shrinkage_is_applied_unless_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (forecast, roster) = write_day(dir.path(), 10_000.0, 40);
+    let run = |extra: &[&str]| {
+        let mut a = vec![
+            "simulate",
+            "--scenario",
+            "scenarios/double11.toml",
+            "--forecast",
+            forecast.to_str().unwrap(),
+            "--roster",
+            roster.to_str().unwrap(),
+            "--agents",
+            "scenarios/double11-agents.csv",
+            "--replications",
+            "4",
+            "--json",
+        ];
+        a.extend(extra);
+        json(&peakcrew(&a))
+    };
+    let with = run(&[]);
+    let without = run(&["--no-shrinkage"]);
+    // The scenario's 15% shrinkage: about 0.15 × 40 agents × 4 replications miss their shift.
+    let absences = with["counters"]["absences"].as_u64().unwrap();
+    assert!((10..=45).contains(&absences), "{absences}");
+    assert_eq!(without["counters"]["absences"], 0);
+    let sl = |v: &Value| mean(&v["overall"], "service_level");
+    let occ = |v: &Value| mean(&v["overall"], "occupancy");
+    assert!(
+        sl(&without) > sl(&with),
+        "{} vs {}",
+        sl(&without),
+        sl(&with)
+    );
+    assert!(
+        occ(&without) < occ(&with),
+        "{} vs {}",
+        occ(&without),
+        occ(&with)
     );
 }

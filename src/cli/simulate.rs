@@ -1,9 +1,12 @@
 //! `peakcrew simulate` (a roster through the routing core) and `peakcrew simulate queue`.
 //!
-//! Scenario mode reads the scenario, the forecast and the roster (with the stand-in readers of
-//! `sim::files` until the forecast and roster stages' readers are on main), builds the router
+//! Scenario mode reads the scenario, the forecast (the forecast stage's reader), the roster and
+//! the named agents (the roster stage's readers) or a shift plan, builds the router
 //! from `--config` (the daemon's `config/router.toml`; built-in defaults without it), runs the
-//! replications, and prints per-queue and overall figures with 95% confidence intervals.
+//! replications, and prints per-queue and overall figures with 95% confidence intervals. By
+//! default it simulates under the assumptions the scenario's staffing was sized with: the
+//! scenario's shrinkage makes agents miss shifts, and chats last as staffing's concurrency
+//! model says (`--no-shrinkage` and `--chat-duration chats-held` turn these off).
 //! `--vary` turns the run into a sweep: the baseline and every combination of the variations,
 //! compared in one table. `--out DIR` writes `sim.csv` (per queue × interval, the baseline's)
 //! and, for a sweep, `sweep.csv`.
@@ -19,8 +22,8 @@ use serde::Serialize;
 use super::{load_scenario, print_json, Global};
 use crate::routing::{Catalog, RouterConfig, RoutingPolicy};
 use crate::sim::{
-    self, Counters, Estimate, HandleTimeDistribution, Metrics, PatienceDistribution, QueueReport,
-    SimOptions, SimReport, SingleQueue, Timing, Variant,
+    self, ArrivalRate, ChatDuration, Counters, Estimate, HandleTimeDistribution, Metrics,
+    PatienceDistribution, QueueReport, SimOptions, SimReport, SingleQueue, Timing, Variant,
 };
 use crate::staffing::erlang::{self, Load};
 
@@ -32,10 +35,14 @@ pub struct SimulateArgs {
     /// Scenario TOML: queues, targets, patience, groups.
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// roster.csv: agent,date,start,end,breaks,primary_skill (a group column, or --agents).
-    #[arg(long)]
+    /// roster.csv written by `peakcrew roster` (agent,name,group,template,date,start,end,
+    /// breaks,primary_skill); needs the agents file it was built from (--agents).
+    #[arg(long, conflicts_with = "schedule")]
     pub roster: Option<PathBuf>,
-    /// forecast.csv: queue,start,interval_minutes,contacts,aht_seconds (bands ignored).
+    /// Instead of a roster: a shift plan (schedule.csv), `count` anonymous agents per shift.
+    #[arg(long)]
+    pub schedule: Option<PathBuf>,
+    /// forecast.csv: queue,start,interval_minutes,contacts,aht_seconds,lo80,hi80,lo95,hi95.
     #[arg(long)]
     pub forecast: Option<PathBuf>,
     /// Independent replications, run in parallel, for the 95% confidence intervals.
@@ -53,8 +60,8 @@ pub struct SimulateArgs {
     /// when absent.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Agents file `id,group[,skills][,languages]`; defaults to the scenario's `agents_file`
-    /// when that file exists. Needed when the roster has no `group` column.
+    /// Named agents the roster was built from (id,name,group,skills,languages,...): their
+    /// skills with proficiency and languages. Defaults to the scenario's `agents_file`.
     #[arg(long)]
     pub agents: Option<PathBuf>,
     /// Directory to write sim.csv (per queue × interval) and, with --vary, sweep.csv.
@@ -89,9 +96,18 @@ pub struct BehaviourArgs {
     /// Chance that an agent ignores an offer.
     #[arg(long, default_value_t = 0.0)]
     pub no_response: f64,
-    /// Chance that an agent misses a shift.
+    /// Chance that an agent misses a shift (a fault, on top of shrinkage).
     #[arg(long, default_value_t = 0.0)]
     pub absence: f64,
+    /// Every rostered agent works every shift; by default the scenario's `staffing.shrinkage`
+    /// is the chance that an agent misses a shift, as staffing assumed when sizing the plan.
+    #[arg(long)]
+    pub no_shrinkage: bool,
+    /// How long chats last when agents hold several: `queue-concurrency` (staffing's model,
+    /// every chat stretched for the queue's concurrency) or `chats-held` (stretched for the
+    /// chats the agent holds when it accepts).
+    #[arg(long, value_enum, default_value_t = ChatDurationArg::QueueConcurrency)]
+    pub chat_duration: ChatDurationArg,
     /// Chance per accepted contact that the agent's connection drops during it.
     #[arg(long, default_value_t = 0.0)]
     pub disconnect: f64,
@@ -102,6 +118,12 @@ pub enum HandleDist {
     Lognormal,
     Gamma,
     Exponential,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChatDurationArg {
+    QueueConcurrency,
+    ChatsHeld,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -151,18 +173,20 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
     }
     let missing: Vec<&str> = [
         ("--scenario", args.scenario.is_none()),
-        ("--roster", args.roster.is_none()),
+        ("--roster", args.roster.is_none() && args.schedule.is_none()),
         ("--forecast", args.forecast.is_none()),
     ]
     .into_iter()
     .filter(|(_, m)| *m)
     .map(|(f, _)| f)
     .collect();
-    let (Some(scenario_path), Some(roster_path), Some(forecast_path)) =
-        (&args.scenario, &args.roster, &args.forecast)
-    else {
+    let (Some(scenario_path), Some(forecast_path), false) = (
+        &args.scenario,
+        &args.forecast,
+        missing.contains(&"--roster"),
+    ) else {
         anyhow::bail!(
-            "missing {}: scenario mode needs --scenario S --roster R --forecast F (or use `simulate queue`)",
+            "missing {}: scenario mode needs --scenario S --roster R (or --schedule P) --forecast F (or use `simulate queue`)",
             missing.join(", ")
         );
     };
@@ -172,19 +196,38 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
         Some(path) => load_policy(path, &catalog)?,
         None => RoutingPolicy::default(),
     };
-    let rates = sim::read_forecast(forecast_path)?;
-    let agents_path = args.agents.clone().or_else(|| {
-        scenario
-            .agents_file
-            .as_deref()
-            .map(|f| scenario.resolve(f))
-            .filter(|p| p.exists())
-    });
-    let agents = match &agents_path {
-        Some(p) => Some(sim::read_agents(p)?),
-        None => None,
+    let rates: Vec<ArrivalRate> = crate::forecast::read_forecast(forecast_path)?
+        .iter()
+        .map(ArrivalRate::from)
+        .collect();
+    let roster = match (&args.roster, &args.schedule) {
+        (Some(roster_path), _) => {
+            let agents_path = args
+                .agents
+                .clone()
+                .or_else(|| scenario.agents_file.as_deref().map(|f| scenario.resolve(f)))
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--roster needs the agents file the roster was built from: give --agents, or name it as `agents_file` in the scenario"
+                    )
+                })?;
+            let agents = crate::schedule::read_agents(&agents_path, &scenario)?;
+            let assignments = crate::schedule::files::read_roster(roster_path, scenario.time_zone)?;
+            sim::roster_shifts(&assignments, &agents).with_context(|| {
+                format!("{} with {}", roster_path.display(), agents_path.display())
+            })?
+        }
+        (None, Some(plan_path)) => {
+            let plan: Vec<_> =
+                crate::schedule::files::read_schedule(plan_path, scenario.time_zone)?
+                    .into_iter()
+                    .map(|(_, shift)| shift)
+                    .collect();
+            sim::roster_from_plan(&scenario, &plan)
+                .with_context(|| plan_path.display().to_string())?
+        }
+        (None, None) => anyhow::bail!("give --roster R or --schedule P"),
     };
-    let roster = sim::read_roster(roster_path, &scenario, agents.as_ref())?;
     let b = &args.behaviour;
     let options = SimOptions {
         replications: args.replications,
@@ -206,8 +249,16 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
         no_response_probability: b.no_response,
         absence_probability: b.absence,
         disconnect_probability: b.disconnect,
-        chat_stretch: scenario.staffing.chat_stretch,
-        ..SimOptions::default()
+        chat_duration: match b.chat_duration {
+            ChatDurationArg::QueueConcurrency => ChatDuration::QueueConcurrency,
+            ChatDurationArg::ChatsHeld => ChatDuration::ChatsHeld,
+        },
+        shrinkage: if b.no_shrinkage {
+            0.0
+        } else {
+            scenario.staffing.shrinkage
+        },
+        ..SimOptions::for_scenario(&scenario)
     };
     let variants = sim::parse_grid(&args.vary)?;
     let results = sim::sweep(&catalog, &policy, &rates, &roster, &options, &variants)?;
@@ -220,6 +271,7 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
             print_json(&JsonReport::new("scenario", report, None))?;
         } else {
             print_report(report, args.config.is_none());
+            print_assumptions(&options);
         }
     } else if global.json {
         let variants: Vec<JsonVariant> = results
@@ -422,7 +474,7 @@ fn metric_row(name: &str, target: Option<f64>, m: &Metrics) -> String {
     format!(
         "{:<22} {:>11} {:>17} {:>6} {:>14} {:>15} {:>15} {:>12} {:>10}",
         name,
-        thousands(m.contacts),
+        thousands(m.contacts.round() as u64),
         fmt_estimate(&m.service_level, 3),
         target.map_or("-".into(), |t| format!("{t:.2}")),
         fmt_estimate(&m.asa_seconds, 1),
@@ -469,7 +521,7 @@ fn print_report(r: &SimReport, default_policy: bool) {
     }
     println!("{}", metric_row("overall", None, &r.overall));
     println!(
-        "service level: answered within the queue's answer time among all arrivals; ±: 95% confidence half-width across replications"
+        "contacts: mean per replication; service level: answered within the queue's answer time among all arrivals; ±: 95% confidence half-width across replications"
     );
     let c = &r.counters;
     println!(
@@ -484,6 +536,21 @@ fn print_report(r: &SimReport, default_policy: bool) {
             )
         } else {
             String::new()
+        }
+    );
+}
+
+/// The modelling assumptions that move the figures most, so a reader can compare them with
+/// staffing's.
+fn print_assumptions(o: &SimOptions) {
+    println!(
+        "assumptions: shrinkage {:.0}% (agents miss shifts{}); chats last AHT × (1 + {} × (k − 1)) with k {}",
+        o.shrinkage * 100.0,
+        if o.shrinkage > 0.0 { ", as staffing assumed" } else { ": off" },
+        o.chat_stretch,
+        match o.chat_duration {
+            ChatDuration::QueueConcurrency => "the queue's concurrency, as staffing assumes",
+            ChatDuration::ChatsHeld => "the chats the agent holds",
         }
     );
 }
@@ -510,7 +577,7 @@ fn print_sweep(results: &[(Variant, SimReport)]) {
         println!(
             "{:<width$} {:>11} {:>17} {:>9} {:>14} {:>15} {:>15}",
             v.label(),
-            thousands(m.contacts),
+            thousands(m.contacts.round() as u64),
             fmt_estimate(&m.service_level, 3),
             delta,
             fmt_estimate(&m.asa_seconds, 1),

@@ -362,6 +362,74 @@ pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<(usize, PlannedShift)>, 
     Ok(out)
 }
 
+/// Reads roster.csv written by [`write_roster`]: one [`Assignment`] per row, in file order.
+/// Breaks are local wall-clock times in `tz`, placed from the shift start on as in schedule.csv.
+pub fn read_roster(path: &Path, tz: Tz) -> Result<Vec<Assignment>, ScheduleError> {
+    let header = [
+        "agent",
+        "name",
+        "group",
+        "template",
+        "date",
+        "start",
+        "end",
+        "breaks",
+        "primary_skill",
+    ];
+    let mut out = Vec::new();
+    for (line, rec) in records(path, &header)? {
+        let err = |m: String| field_err(path, line, m);
+        if rec[0].trim().is_empty() {
+            return Err(err("agent: expected an agent id, found nothing".into()));
+        }
+        let date = NaiveDate::parse_from_str(&rec[4], "%Y-%m-%d").map_err(|_| {
+            err(format!(
+                "date: expected a date like 2026-11-11, found `{}`",
+                &rec[4]
+            ))
+        })?;
+        let start = parse_time(&rec[5]).ok_or_else(|| {
+            err(format!(
+                "start: expected an RFC 3339 time, found `{}`",
+                &rec[5]
+            ))
+        })?;
+        let end = parse_time(&rec[6]).ok_or_else(|| {
+            err(format!(
+                "end: expected an RFC 3339 time, found `{}`",
+                &rec[6]
+            ))
+        })?;
+        if end <= start {
+            return Err(err(format!(
+                "end {} is not after start {}",
+                &rec[6], &rec[5]
+            )));
+        }
+        let breaks = parse_breaks(&rec[7], start, tz).map_err(|m| err(format!("breaks: {m}")))?;
+        if let Some(b) = breaks.iter().find(|b| b.end > end) {
+            return Err(err(format!(
+                "breaks: `{} {}-{}` ends after the shift",
+                b.name,
+                b.start.format("%H:%M"),
+                b.end.format("%H:%M")
+            )));
+        }
+        out.push(Assignment {
+            agent: rec[0].to_string(),
+            name: rec[1].to_string(),
+            group: rec[2].to_string(),
+            template: rec[3].to_string(),
+            date,
+            start,
+            end,
+            breaks,
+            primary_skill: rec[8].to_string(),
+        });
+    }
+    Ok(out)
+}
+
 /// Reads coverage.csv written by [`write_plan`].
 pub fn read_coverage(path: &Path) -> Result<Vec<CoverageRow>, ScheduleError> {
     let header = ["queue", "start", "required", "allocated", "over", "under"];
@@ -437,5 +505,84 @@ mod tests {
         assert_eq!(b[0].end.to_rfc3339(), "2026-11-11T02:00:00+08:00");
         assert_eq!(fmt_breaks(&b), "meal 01:30-02:00");
         assert!(parse_breaks("lunch", start, tz).is_err());
+    }
+
+    #[test]
+    fn roster_reads_back_what_was_written() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap();
+        let night = Assignment {
+            agent: "A0007".into(),
+            name: "王伟".into(),
+            group: "hotline".into(),
+            template: "night".into(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 10).unwrap(),
+            start: t("2026-11-10T22:00:00+08:00"),
+            end: t("2026-11-11T06:00:00+08:00"),
+            breaks: parse_breaks(
+                "break 23:30-23:45; meal 01:30-02:00",
+                t("2026-11-10T22:00:00+08:00"),
+                tz,
+            )
+            .unwrap(),
+            primary_skill: "general".into(),
+        };
+        let day = Assignment {
+            agent: "A0008".into(),
+            name: "Li, Na".into(),
+            template: "day".into(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 11).unwrap(),
+            start: t("2026-11-11T09:00:00+08:00"),
+            end: t("2026-11-11T18:00:00+08:00"),
+            breaks: Vec::new(),
+            ..night.clone()
+        };
+        let roster = Roster {
+            assignments: vec![night, day],
+            summary: super::super::roster::RosterSummary {
+                agents: 2,
+                rostered_agents: 2,
+                planned_shifts: 2,
+                filled_shifts: 2,
+                unfilled: Vec::new(),
+                contract_shortfalls: Vec::new(),
+                preferred_template_share: 1.0,
+                preferred_days_off_kept: 1.0,
+                max_weekend_days: 0,
+                mean_weekend_days: 0.0,
+                max_night_shifts: 1,
+                agents_with_night_shifts: 1,
+                groups: Vec::new(),
+            },
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let produced = t("2026-11-01T00:00:00+08:00").with_timezone(&chrono::Utc);
+        write_roster(&roster, dir.path(), produced).unwrap();
+        let back = read_roster(&dir.path().join("roster.csv"), tz).unwrap();
+        assert_eq!(back, roster.assignments);
+        assert_eq!(
+            back[0].breaks[1].start.to_rfc3339(),
+            "2026-11-11T01:30:00+08:00"
+        );
+
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(
+            &bad,
+            "agent,name,group,template,date,start,end,breaks,primary_skill\n\
+             A1,a,hotline,day,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,,general\n\
+             A2,b,hotline,day,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,lunch 17:30-18:30,general\n",
+        )
+        .unwrap();
+        let e = read_roster(&bad, tz).unwrap_err().to_string();
+        assert!(
+            e.ends_with("bad.csv:3: breaks: `lunch 17:30-18:30` ends after the shift"),
+            "{e}"
+        );
+        std::fs::write(&bad, "agent,date,start,end\n").unwrap();
+        let e = read_roster(&bad, tz).unwrap_err().to_string();
+        assert!(
+            e.contains("bad.csv:1: expected the header `agent,name,group"),
+            "{e}"
+        );
     }
 }

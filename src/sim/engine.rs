@@ -1,10 +1,12 @@
 //! The event loop of one replication, and the batch runner that spreads replications over
 //! threads.
 //!
-//! One binary heap holds every future event, ordered by time and then by a fixed order of kinds
-//! and subjects, so ties resolve the same way on every run: the next arrival of each queue, each agent's next roster action,
-//! accepts, handle-time ends, patience expiries, fault events, and a tick at the router's
-//! [`next_deadline`](Router::next_deadline). Popping an event may send commands to the router;
+//! One binary heap holds every future event: the next arrival of each queue, each agent's next
+//! roster action, accepts, handle-time ends, patience expiries, fault events, and a tick at the
+//! router's [`next_deadline`](Router::next_deadline) (pushed whenever the router's next deadline
+//! is earlier than the tick already scheduled). Events are ordered by time, then by a fixed
+//! order of kinds and subjects, so ties resolve the same way on every run. Popping an event
+//! may send commands to the router;
 //! the router's answer ([`Event`]s) updates the simulator's mirror of contacts and agents and
 //! may schedule further events. Follow-up commands that happen at the same instant (an accept
 //! without delay) go through a FIFO work list rather than recursion.
@@ -22,7 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1, Gamma, StandardNormal};
 
 use super::input::{
-    Action, HandleTimeDistribution, Model, PatienceDistribution, SimError, SimOptions,
+    Action, ChatDuration, HandleTimeDistribution, Model, PatienceDistribution, SimError, SimOptions,
 };
 use super::stats::{Cell, RepResult, Timing};
 use crate::routing::{
@@ -107,6 +109,14 @@ pub(super) fn run_batch(
         out[j / reps].push(r);
     }
     Ok((out, timing))
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit function of a 64-bit input.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// One ChaCha8 stream per purpose and replication, so adding a draw of one kind never shifts
@@ -325,6 +335,8 @@ struct Engine<'a> {
     rng_patience: ChaCha8Rng,
     rng_service: ChaCha8Rng,
     rng_agents: ChaCha8Rng,
+    /// Seed of the per-shift absence draws ([`Engine::shift_draw`]).
+    shift_seed: u64,
     handle: Factor,
     patience: Factor,
     mix: Option<Gamma<f64>>,
@@ -422,6 +434,7 @@ fn run_one(model: &Model, o: &SimOptions, router: &mut Router, replication: u32)
         rng_patience: stream(o.seed, replication, 1),
         rng_service: stream(o.seed, replication, 2),
         rng_agents: stream(o.seed, replication, 3),
+        shift_seed: stream(o.seed, replication, 4).random(),
         handle,
         patience,
         mix,
@@ -851,10 +864,12 @@ impl Engine<'_> {
         }
         let c = &mut self.contacts[s];
         c.stage = Stage::InService;
-        let stretch = if chat {
-            chat_stretch(k, self.o.chat_stretch)
-        } else {
-            1.0
+        let stretch = match (chat, self.o.chat_duration) {
+            (false, _) => 1.0,
+            (true, ChatDuration::QueueConcurrency) => {
+                chat_stretch(self.m.queues[q].concurrency, self.o.chat_stretch)
+            }
+            (true, ChatDuration::ChatsHeld) => chat_stretch(k, self.o.chat_stretch),
         };
         let mean = c.aht_ms * stretch;
         let id = c.id;
@@ -979,6 +994,16 @@ impl Engine<'_> {
         ag.chats = 0;
     }
 
+    /// A uniform draw in [0, 1) for agent `a`'s shift starting now, from the seed, the
+    /// replication, the agent's id and the start: not from a stream, so a variant that adds
+    /// or removes agents leaves every other agent's missed shifts as they were (common random
+    /// numbers across a sweep).
+    fn shift_draw(&self, a: usize) -> f64 {
+        let mut x = self.shift_seed ^ self.m.agents[a].key;
+        x = splitmix64(x ^ splitmix64(self.now));
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     fn roster(&mut self, a: usize) {
         let ag = &mut self.agents[a];
         let (_, action) = self.m.timeline[ag.next as usize];
@@ -992,9 +1017,10 @@ impl Engine<'_> {
             Action::ShiftStart => {
                 ag.on_shift = true;
                 ag.on_break = false;
-                let p = self.o.absence_probability;
-                ag.absent = p > 0.0 && self.rng_agents.random::<f64>() < p;
+                let p = self.o.missed_shift_probability();
+                let absent = p > 0.0 && self.shift_draw(a) < p;
                 let ag = &mut self.agents[a];
+                ag.absent = absent;
                 if ag.absent {
                     self.res.absences += 1;
                 } else if ag.presence != Presence::Offline {
@@ -1269,6 +1295,86 @@ mod tests {
     }
 
     #[test]
+    fn chats_last_as_staffing_assumes_unless_asked_for_the_chats_held() {
+        // Lone chats (one every 15 minutes, 60 s each) on one agent of a queue of concurrency
+        // 3 with stretch 0.25: staffing's model stretches every chat by 1.5, the chats-held
+        // model leaves a lone chat at 60 s. A chat takes 2 of the agent's 6 units.
+        let mut chat = catalog(None);
+        chat.queues[0].channel = Channel::Chat;
+        chat.queues[0].concurrency = 3;
+        let busy_per_chat = |duration: ChatDuration| {
+            let o = SimOptions {
+                chat_stretch: 0.25,
+                chat_duration: duration,
+                ..options()
+            };
+            let r = simulate(
+                &chat,
+                &policy(),
+                &rates(&[1.0; 8]),
+                &[agent("a", (0, 3), &[])],
+                &o,
+            )
+            .unwrap();
+            assert_eq!(r.counters.answered, r.counters.contacts);
+            let occupancy = r.overall.occupancy.unwrap().mean;
+            // Occupancy is measured over the 2 hours of the grid, 3 replications.
+            let staffed = 3.0 * 2.0 * 3600.0;
+            occupancy * staffed * 3.0 / r.counters.answered as f64
+        };
+        let staffing = busy_per_chat(ChatDuration::QueueConcurrency);
+        let held = busy_per_chat(ChatDuration::ChatsHeld);
+        // Chats still open when the grid ends are cut there: a little under the full length.
+        assert!((85.0..=90.01).contains(&staffing), "{staffing}");
+        assert!((57.0..=62.0).contains(&held), "{held}");
+    }
+
+    #[test]
+    fn shrinkage_misses_shifts_and_keeps_each_agents_draws_across_variants() {
+        let everyone: Vec<RosterShift> = (0..40)
+            .map(|i| agent(&format!("a{i:02}"), (0, 2), &[]))
+            .collect();
+        let o = SimOptions {
+            shrinkage: 0.25,
+            replications: 20,
+            ..options()
+        };
+        let r = run(None, &rates(&[1.0; 4]), &everyone, &o);
+        // 40 agents × 20 replications, a quarter missed: 200 expected, sd about 12.
+        let missed = r.counters.absences;
+        assert!((160..=240).contains(&missed), "{missed}");
+        // With the absence fault on top: 1 − 0.75 × 0.5 of the shifts are missed.
+        let both = SimOptions {
+            absence_probability: 0.5,
+            ..o.clone()
+        };
+        assert!((both.missed_shift_probability() - 0.625).abs() < 1e-12);
+        // Half the agents gone: the others miss exactly the shifts they missed before.
+        let half = run(None, &rates(&[1.0; 4]), &everyone[..20], &o);
+        let first_half = run(None, &rates(&[1.0; 4]), &everyone[..20], &o);
+        assert_eq!(half.counters.absences, first_half.counters.absences);
+        let mut shuffled = everyone[..20].to_vec();
+        shuffled.reverse();
+        shuffled.extend(everyone[30..].iter().cloned());
+        let more = run(None, &rates(&[1.0; 4]), &shuffled, &o);
+        let rest = run(None, &rates(&[1.0; 4]), &everyone[30..], &o);
+        assert_eq!(
+            more.counters.absences,
+            half.counters.absences + rest.counters.absences
+        );
+        let off = SimOptions {
+            shrinkage: 0.0,
+            ..o
+        };
+        assert_eq!(
+            run(None, &rates(&[1.0; 4]), &everyone, &off)
+                .counters
+                .absences,
+            0
+        );
+    }
+
+    #[test]
     fn absent_agents_leave_customers_to_abandon() {
         let o = SimOptions {
             absence_probability: 1.0,
@@ -1320,6 +1426,28 @@ mod tests {
         assert!(c.unresolved > 0);
         assert_eq!(c.contacts, c.answered + c.unresolved);
         assert_eq!(c.unfinished_after_answer, 0);
+    }
+
+    #[test]
+    fn roster_and_rate_errors_name_the_agent_or_row() {
+        let o = options();
+        let cat = catalog(None);
+        let outside = agent("a", (0, 2), &[(150, 160)]);
+        let e = simulate(&cat, &policy(), &rates(&[1.0]), &[outside], &o).unwrap_err();
+        assert!(
+            e.to_string().starts_with("roster: agent `a`, shift starting 2026-11-11T00:00:00+08:00: break 2026-11-11T02:30:00+08:00–2026-11-11T02:40:00+08:00 is not a span inside the shift"),
+            "{e}"
+        );
+        let overlapping = [agent("a", (0, 2), &[]), agent("a", (1, 3), &[])];
+        let e = simulate(&cat, &policy(), &rates(&[1.0]), &overlapping, &o).unwrap_err();
+        assert!(
+            e.to_string().contains("overlaps the agent's shift ending"),
+            "{e}"
+        );
+        let mut bad = rates(&[1.0, 1.0]);
+        bad[1].start += Duration::minutes(5);
+        let e = simulate(&cat, &policy(), &bad, &[agent("a", (0, 2), &[])], &o).unwrap_err();
+        assert!(e.to_string().contains("arrival row 2 (queue `q`, start 2026-11-11T00:20:00+08:00): start is not on the 15-minute grid"), "{e}");
     }
 
     #[test]

@@ -1,392 +1,92 @@
-//! The simulator's files: thin readers for the forecast, roster and agents files it consumes,
-//! and writers for `sim.csv` (per queue × interval, for the report) and the sweep comparison.
+//! The simulator's side of the stage files: the roster stage's assignments (read by
+//! `schedule::files::read_roster`) and named agents (`schedule::read_agents`) mapped onto
+//! [`RosterShift`]s, a shift plan standing in for a roster, and writers for `sim.csv` (per
+//! queue × interval, for the report) and the sweep comparison. `forecast.csv` is read by the
+//! forecast stage's `forecast::read_forecast`; each row maps onto an
+//! [`ArrivalRate`](super::ArrivalRate) (`From<&ForecastRow>`).
 //!
-//! **Stand-in readers.** `forecast.csv` and `roster.csv` belong to the forecast and roster
-//! stages, whose readers are being finished on other branches. Until they land, the readers
-//! here accept exactly the agreed formats and map them to the simulator's inputs; once the
-//! stages' readers are on main, replace [`read_forecast`] by `forecast::read_forecast` mapped
-//! row by row onto [`ArrivalRate`], and [`read_roster`]/[`read_agents`] by the roster stage's
-//! reader mapped onto [`RosterShift`]. Nothing else in the simulator depends on these files.
-//!
-//! - `forecast.csv`: `queue,start,interval_minutes,contacts,aht_seconds[,lo80,hi80,lo95,hi95]`,
-//!   `start` in RFC 3339; the bands are ignored.
-//! - `roster.csv`: `agent,date,start,end,breaks,primary_skill` (plus optional `name`, `group`,
-//!   `template`, ignored unless noted): `start`/`end` in RFC 3339, `breaks` a `;`-separated
-//!   list of `[name ]HH:MM-HH:MM` in the scenario's local wall-clock time (each break lies
-//!   inside its shift, which fixes its date). The agent's group comes from the `group` column
-//!   when present, else from the agents file; skills and languages come from the agents file
-//!   when it lists them, else from the group in the scenario. `primary_skill` does not change
-//!   routing (an agent keeps every skill it holds) and is not read.
-//! - agents file: `id,group[,skills][,languages]` (extra columns ignored; `agent` is accepted
-//!   for `id`): `skills` as `skill:level;skill:level`, `languages` as `zh;en`.
+//! The simulator reads no file format of its own: each file has one reader, in the stage that
+//! writes it.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Offset};
-
-use super::input::{ArrivalRate, RosterShift, Span};
+use super::input::{RosterShift, SimError};
 use super::stats::{Estimate, Metrics, SimReport};
 use super::vary::Variant;
-use crate::model::{local_to_utc, Language, Proficiency, Skill, SkillLevel};
+use crate::model::AgentProfile;
 use crate::scenario::Scenario;
+use crate::schedule::roster::Assignment;
 
-/// A file that cannot be read, with its name and, for a bad row, its line.
-#[derive(Debug, thiserror::Error)]
-pub enum FileError {
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{file}:1: missing column `{column}`; expected a header with {expected}")]
-    MissingColumn {
-        file: String,
-        column: String,
-        expected: &'static str,
-    },
-    #[error("{file}:{line}: {message}")]
-    Row {
-        file: String,
-        line: u64,
-        message: String,
-    },
-    #[error("{file}: no rows")]
-    Empty { file: String },
-}
-
-/// A CSV file read by column name.
-struct Table {
-    file: String,
-    columns: BTreeMap<String, usize>,
-    rows: Vec<(u64, csv::StringRecord)>,
-}
-
-impl Table {
-    fn read(path: &Path) -> Result<Table, FileError> {
-        let file = path.display().to_string();
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .flexible(false)
-            .from_path(path)
-            .map_err(|e| match e.into_kind() {
-                csv::ErrorKind::Io(source) => FileError::Io {
-                    file: file.clone(),
-                    source,
-                },
-                other => FileError::Row {
-                    file: file.clone(),
-                    line: 1,
-                    message: format!("{other:?}"),
-                },
-            })?;
-        let headers = reader.headers().map_err(|e| FileError::Row {
-            file: file.clone(),
-            line: 1,
-            message: e.to_string(),
-        })?;
-        let columns = headers
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.trim_start_matches('\u{feff}').to_string(), i))
-            .collect();
-        let mut rows = Vec::new();
-        for record in reader.records() {
-            let record = record.map_err(|e| FileError::Row {
-                file: file.clone(),
-                line: e.position().map_or(0, |p| p.line()),
-                message: match e.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => {
-                        format!("expected {expected_len} fields, found {len}")
-                    }
-                    _ => e.to_string(),
-                },
-            })?;
-            let line = record.position().map_or(0, |p| p.line());
-            rows.push((line, record));
-        }
-        if rows.is_empty() {
-            return Err(FileError::Empty { file });
-        }
-        Ok(Table {
-            file,
-            columns,
-            rows,
-        })
-    }
-
-    fn column(&self, names: &[&str], expected: &'static str) -> Result<usize, FileError> {
-        names
-            .iter()
-            .find_map(|n| self.columns.get(*n).copied())
-            .ok_or_else(|| FileError::MissingColumn {
-                file: self.file.clone(),
-                column: names[0].to_string(),
-                expected,
-            })
-    }
-
-    fn optional(&self, name: &str) -> Option<usize> {
-        self.columns.get(name).copied()
-    }
-
-    fn err(&self, line: u64, message: String) -> FileError {
-        FileError::Row {
-            file: self.file.clone(),
-            line,
-            message,
-        }
-    }
-}
-
-fn field(record: &csv::StringRecord, i: usize) -> &str {
-    record.get(i).unwrap_or("")
-}
-
-fn parse_time(name: &str, s: &str) -> Result<DateTime<FixedOffset>, String> {
-    DateTime::parse_from_rfc3339(s).map_err(|_| {
-        format!("{name}: expected an RFC 3339 time such as 2026-11-11T09:00:00+08:00, found `{s}`")
-    })
-}
-
-fn parse_number(name: &str, s: &str) -> Result<f64, String> {
-    s.parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .ok_or_else(|| format!("{name}: expected a number, found `{s}`"))
-}
-
-const FORECAST_COLUMNS: &str = "queue,start,interval_minutes,contacts,aht_seconds";
-
-/// Reads `forecast.csv` (stand-in; see the module doc).
-pub fn read_forecast(path: &Path) -> Result<Vec<ArrivalRate>, FileError> {
-    let t = Table::read(path)?;
-    let [queue, start, minutes, contacts, aht] = [
-        "queue",
-        "start",
-        "interval_minutes",
-        "contacts",
-        "aht_seconds",
-    ]
-    .map(|c| t.column(&[c], FORECAST_COLUMNS));
-    let (queue, start, minutes, contacts, aht) = (queue?, start?, minutes?, contacts?, aht?);
-    let mut out = Vec::with_capacity(t.rows.len());
-    for (line, r) in &t.rows {
-        let row = || -> Result<ArrivalRate, String> {
-            let q = field(r, queue);
-            if q.is_empty() {
-                return Err("queue: expected a queue id, found nothing".into());
+/// The roster's shifts with each agent's skills (proficiency included) and languages from
+/// `agents` (the named-agents file the roster was built from). An agent missing from `agents`,
+/// or listed there in another group than the roster's, is an error: the files do not belong
+/// together. `primary_skill` does not change routing (an agent keeps every skill it holds).
+pub fn roster_shifts(
+    assignments: &[Assignment],
+    agents: &[AgentProfile],
+) -> Result<Vec<RosterShift>, SimError> {
+    let by_id: HashMap<&str, &AgentProfile> = agents.iter().map(|a| (a.id.as_str(), a)).collect();
+    assignments
+        .iter()
+        .map(|a| {
+            let err = |message: String| SimError::Shift {
+                agent: a.agent.clone(),
+                start: a.start.to_rfc3339(),
+                message,
+            };
+            let profile = by_id
+                .get(a.agent.as_str())
+                .ok_or_else(|| err("not in the agents file".into()))?;
+            if profile.group != a.group {
+                return Err(err(format!(
+                    "rostered in group `{}` but the agents file puts the agent in `{}`",
+                    a.group, profile.group
+                )));
             }
-            let m = field(r, minutes);
-            Ok(ArrivalRate {
-                queue: q.to_string(),
-                start: parse_time("start", field(r, start))?,
-                minutes: m.parse().map_err(|_| {
-                    format!("interval_minutes: expected a whole number of minutes, found `{m}`")
-                })?,
-                contacts: parse_number("contacts", field(r, contacts))?,
-                aht_seconds: parse_number("aht_seconds", field(r, aht))?,
-            })
-        };
-        out.push(row().map_err(|m| t.err(*line, m))?);
-    }
-    Ok(out)
-}
-
-/// One line of the agents file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgentEntry {
-    pub group: String,
-    pub skills: Option<Vec<SkillLevel>>,
-    pub languages: Option<Vec<Language>>,
-}
-
-fn parse_skills(s: &str) -> Result<Vec<SkillLevel>, String> {
-    s.split(';')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(|item| {
-            let (skill, level) = item.split_once(':').ok_or_else(|| {
-                format!("skills: expected skill:level such as returns:4, found `{item}`")
-            })?;
-            let level: u8 = level
-                .trim()
-                .parse()
-                .map_err(|_| format!("skills: expected a level from 1 to 5 in `{item}`"))?;
-            Ok(SkillLevel {
-                skill: Skill::new(skill.trim()),
-                proficiency: Proficiency::new(level)
-                    .map_err(|m| format!("skills: `{item}`: {m}"))?,
+            Ok(RosterShift {
+                agent: a.agent.clone(),
+                group: a.group.clone(),
+                skills: profile.skills.clone(),
+                languages: profile.languages.clone(),
+                start: a.start,
+                end: a.end,
+                breaks: a.breaks.iter().map(|b| (b.start, b.end)).collect(),
             })
         })
         .collect()
 }
 
-/// Reads the agents file (stand-in; see the module doc), keyed by agent id.
-pub fn read_agents(path: &Path) -> Result<BTreeMap<String, AgentEntry>, FileError> {
-    let t = Table::read(path)?;
-    let expected = "id,group[,skills][,languages]";
-    let id = t.column(&["id", "agent"], expected)?;
-    let group = t.column(&["group"], expected)?;
-    let (skills, languages) = (t.optional("skills"), t.optional("languages"));
-    let mut out = BTreeMap::new();
-    for (line, r) in &t.rows {
-        let agent = field(r, id);
-        if agent.is_empty() {
-            return Err(t.err(*line, "id: expected an agent id, found nothing".into()));
-        }
-        let skills = match skills.map(|i| field(r, i)).filter(|s| !s.is_empty()) {
-            Some(s) => Some(parse_skills(s).map_err(|m| t.err(*line, m))?),
-            None => None,
-        };
-        let languages = languages
-            .map(|i| field(r, i))
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.split(';')
-                    .map(str::trim)
-                    .filter(|x| !x.is_empty())
-                    .map(Language::new)
-                    .collect()
-            });
-        let entry = AgentEntry {
-            group: field(r, group).to_string(),
-            skills,
-            languages,
-        };
-        if out.insert(agent.to_string(), entry).is_some() {
-            return Err(t.err(*line, format!("agent `{agent}` is listed twice")));
-        }
-    }
-    Ok(out)
-}
-
-/// The breaks of a shift, from `[name ]HH:MM-HH:MM; ...` in the scenario's local time.
-fn parse_breaks(
-    s: &str,
+/// Anonymous agents for a shift plan (schedule.csv, before the roster names anyone): `count`
+/// agents of the group per planned shift, each with the group's skills and languages and the
+/// shift's breaks, named `GROUP/ROW/i` (ROW: the shift's position in `shifts`, from 1). Lets a
+/// plan be simulated without a roster; agents do not carry over between days, which the
+/// simulation does not need.
+pub fn roster_from_plan(
     scenario: &Scenario,
-    start: DateTime<FixedOffset>,
-    end: DateTime<FixedOffset>,
-) -> Result<Vec<Span>, String> {
-    let tz = scenario.time_zone;
-    let first_day = start.with_timezone(&tz).date_naive();
-    let hm = |x: &str| NaiveTime::parse_from_str(x.trim(), "%H:%M");
+    shifts: &[crate::schedule::PlannedShift],
+) -> Result<Vec<RosterShift>, SimError> {
     let mut out = Vec::new();
-    for item in s.split(';').map(str::trim).filter(|x| !x.is_empty()) {
-        let range = item.rsplit(' ').next().unwrap_or(item);
-        let bad = || {
-            format!("breaks: expected `name HH:MM-HH:MM` items separated by `;`, found `{item}`")
-        };
-        let (a, b) = range.split_once('-').ok_or_else(bad)?;
-        let (a, b) = (hm(a).map_err(|_| bad())?, hm(b).map_err(|_| bad())?);
-        let instant = |day: chrono::NaiveDate, t: NaiveTime| {
-            let utc = local_to_utc(tz, day.and_time(t));
-            utc.with_timezone(&utc.with_timezone(&tz).offset().fix())
-        };
-        let b0 = (0..3)
-            .map(|d| instant(first_day + Duration::days(d), a))
-            .find(|t| *t >= start && *t < end)
-            .ok_or_else(|| {
-                format!(
-                    "breaks: `{item}` does not start inside the shift {}–{}",
-                    start.to_rfc3339(),
-                    end.to_rfc3339()
-                )
-            })?;
-        let day0 = b0.with_timezone(&tz).date_naive();
-        let b1 = (0..2)
-            .map(|d| instant(day0 + Duration::days(d), b))
-            .find(|t| *t > b0)
-            .ok_or_else(bad)?;
-        if b1 > end {
-            return Err(format!(
-                "breaks: `{item}` ends after the shift ends at {}",
-                end.to_rfc3339()
-            ));
+    for (row, s) in shifts.iter().enumerate() {
+        let group = scenario.group(&s.group).ok_or_else(|| SimError::Shift {
+            agent: format!("{}/{}", s.group, row + 1),
+            start: s.start.to_rfc3339(),
+            message: format!(
+                "planned {} shift: group `{}` is not in the scenario",
+                s.template, s.group
+            ),
+        })?;
+        for i in 0..s.count {
+            out.push(RosterShift {
+                agent: format!("{}/{}/{}", s.group, row + 1, i + 1),
+                group: s.group.clone(),
+                skills: group.skills.clone(),
+                languages: group.languages.clone(),
+                start: s.start,
+                end: s.end,
+                breaks: s.breaks.iter().map(|b| (b.start, b.end)).collect(),
+            });
         }
-        out.push((b0, b1));
-    }
-    Ok(out)
-}
-
-const ROSTER_COLUMNS: &str = "agent,date,start,end,breaks,primary_skill";
-
-/// Reads `roster.csv` (stand-in; see the module doc). `agents` is the agents file, needed when
-/// the roster has no `group` column or the agents' skills differ from their group's.
-pub fn read_roster(
-    path: &Path,
-    scenario: &Scenario,
-    agents: Option<&BTreeMap<String, AgentEntry>>,
-) -> Result<Vec<RosterShift>, FileError> {
-    let t = Table::read(path)?;
-    let agent = t.column(&["agent"], ROSTER_COLUMNS)?;
-    let start = t.column(&["start"], ROSTER_COLUMNS)?;
-    let end = t.column(&["end"], ROSTER_COLUMNS)?;
-    let breaks = t.optional("breaks");
-    let group_col = t.optional("group");
-    let mut out = Vec::with_capacity(t.rows.len());
-    for (line, r) in &t.rows {
-        let row = || -> Result<RosterShift, String> {
-            let id = field(r, agent);
-            if id.is_empty() {
-                return Err("agent: expected an agent id, found nothing".into());
-            }
-            let entry = agents.and_then(|a| a.get(id));
-            let group = match group_col.map(|i| field(r, i)).filter(|g| !g.is_empty()) {
-                Some(g) => g.to_string(),
-                None => match entry {
-                    Some(e) => e.group.clone(),
-                    None if agents.is_some() => {
-                        return Err(format!("agent `{id}` is not in the agents file"))
-                    }
-                    None => {
-                        return Err(format!(
-                        "agent `{id}`: the roster has no group column and no agents file was given"
-                    ))
-                    }
-                },
-            };
-            let scenario_group = scenario.group(&group);
-            let skills = match entry.and_then(|e| e.skills.clone()) {
-                Some(s) => s,
-                None => scenario_group
-                    .map(|g| g.skills.clone())
-                    .ok_or_else(|| format!("group `{group}` of agent `{id}` is not in the scenario, and the agents file gives no skills"))?,
-            };
-            let languages = match entry.and_then(|e| e.languages.clone()) {
-                Some(l) => l,
-                None => scenario_group
-                    .map(|g| g.languages.clone())
-                    .ok_or_else(|| format!("group `{group}` of agent `{id}` is not in the scenario, and the agents file gives no languages"))?,
-            };
-            let s = parse_time("start", field(r, start))?;
-            let e = parse_time("end", field(r, end))?;
-            if e <= s {
-                return Err(format!(
-                    "end {} is not after start {}",
-                    e.to_rfc3339(),
-                    s.to_rfc3339()
-                ));
-            }
-            let breaks = match breaks {
-                Some(i) => parse_breaks(field(r, i), scenario, s, e)?,
-                None => Vec::new(),
-            };
-            Ok(RosterShift {
-                agent: id.to_string(),
-                group,
-                skills,
-                languages,
-                start: s,
-                end: e,
-                breaks,
-            })
-        };
-        out.push(row().map_err(|m| t.err(*line, m))?);
     }
     Ok(out)
 }
@@ -472,7 +172,7 @@ pub fn write_sim_csv(report: &SimReport, out: impl Write) -> std::io::Result<()>
             iv.counted.to_string(),
             num(q.map(|q| q.answer_seconds)),
             num(q.and_then(|q| q.target)),
-            num(Some(iv.metrics.contacts_per_replication)),
+            num(Some(iv.metrics.contacts)),
         ];
         row.extend(metric_fields(&iv.metrics));
         w.write_record(&row).map_err(csv_io)?;
@@ -491,11 +191,7 @@ pub fn write_sweep_csv(results: &[(Variant, SimReport)], out: impl Write) -> std
         let scopes = std::iter::once(("overall", &report.overall))
             .chain(report.queues.iter().map(|q| (q.queue.as_str(), &q.metrics)));
         for (scope, m) in scopes {
-            let mut row = vec![
-                variant.label(),
-                scope.to_string(),
-                num(Some(m.contacts_per_replication)),
-            ];
+            let mut row = vec![variant.label(), scope.to_string(), num(Some(m.contacts))];
             row.extend(metric_fields(m));
             w.write_record(&row).map_err(csv_io)?;
         }
@@ -506,6 +202,7 @@ pub fn write_sweep_csv(results: &[(Variant, SimReport)], out: impl Write) -> std
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn scenario() -> Scenario {
         Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/double11.toml"))
@@ -519,94 +216,74 @@ mod tests {
     }
 
     #[test]
-    fn forecast_rows_and_errors_with_lines() {
+    fn a_plan_becomes_count_agents_per_shift() {
+        let s = scenario();
         let dir = tempfile::tempdir().unwrap();
-        let ok = write(
-            &dir,
-            "f.csv",
-            "queue,start,interval_minutes,contacts,aht_seconds,lo80,hi80,lo95,hi95\n\
-            zh-hotline,2026-11-11T09:00:00+08:00,15,120.5,300,1,2,3,4\n",
-        );
-        let rows = read_forecast(&ok).unwrap();
-        assert_eq!(rows.len(), 1);
+        let plan = write(&dir, "schedule.csv", "group,template,day,start,end,breaks,count\n\
+            hotline,day,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,break 10:30-10:45; lunch 12:30-13:30,3\n\
+            bilingual-ja,night,2026-11-11,2026-11-11T22:00:00+08:00,2026-11-12T06:00:00+08:00,meal 01:30-02:00,1\n");
+        let shifts: Vec<_> = crate::schedule::files::read_schedule(&plan, s.time_zone)
+            .unwrap()
+            .into_iter()
+            .map(|(_, shift)| shift)
+            .collect();
+        let roster = roster_from_plan(&s, &shifts).unwrap();
+        assert_eq!(roster.len(), 4);
+        assert_eq!(roster[2].agent, "hotline/1/3");
         assert_eq!(
-            (rows[0].minutes, rows[0].contacts, rows[0].aht_seconds),
-            (15, 120.5, 300.0)
+            roster[3].languages,
+            s.group("bilingual-ja").unwrap().languages
         );
-        let bad = write(
-            &dir,
-            "g.csv",
-            "queue,start,interval_minutes,contacts,aht_seconds\n\
-            zh-hotline,2026-11-11T09:00:00+08:00,15,1,300\n\
-            zh-hotline,2026-11-11T09:15:00+08:00,15,many,300\n",
+        assert_eq!(
+            roster[3].breaks[0].0.to_rfc3339(),
+            "2026-11-12T01:30:00+08:00"
         );
-        let e = read_forecast(&bad).unwrap_err().to_string();
-        assert!(
-            e.ends_with("g.csv:3: contacts: expected a number, found `many`"),
-            "{e}"
-        );
-        let missing = write(
-            &dir,
-            "h.csv",
-            "queue,start,contacts\nq,2026-11-11T09:00:00+08:00,1\n",
-        );
-        let e = read_forecast(&missing).unwrap_err().to_string();
-        assert!(
-            e.contains("h.csv:1: missing column `interval_minutes`"),
-            "{e}"
-        );
+        let mut wrong = shifts.clone();
+        wrong[0].group = "nobody".into();
+        assert!(roster_from_plan(&s, &wrong)
+            .unwrap_err()
+            .to_string()
+            .contains("group `nobody` is not in the scenario"));
     }
 
     #[test]
-    fn roster_breaks_take_their_date_from_the_shift() {
+    fn roster_agents_bring_their_own_skills() {
         let s = scenario();
         let dir = tempfile::tempdir().unwrap();
-        let roster = write(&dir, "r.csv", "agent,date,start,end,breaks,primary_skill,group\n\
-            a1,2026-11-10,2026-11-10T22:00:00+08:00,2026-11-11T06:00:00+08:00,meal 01:30-02:00,general,hotline\n\
-            a2,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,break 10:30-10:45; lunch 12:30-13:30,returns,chat-returns\n");
-        let shifts = read_roster(&roster, &s, None).unwrap();
+        let roster = write(&dir, "roster.csv", "agent,name,group,template,date,start,end,breaks,primary_skill\n\
+            A0001,a,chat-core,evening,2026-11-10,2026-11-10T13:00:00+08:00,2026-11-10T22:00:00+08:00,break 14:30-14:45; dinner 16:30-17:30,aftersales\n\
+            A0003,c,chat-core,day,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,,presales\n");
+        let agents = crate::schedule::read_agents(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/double11-agents.csv"),
+            &s,
+        )
+        .unwrap();
+        let assignments = crate::schedule::files::read_roster(&roster, s.time_zone).unwrap();
+        let shifts = roster_shifts(&assignments, &agents).unwrap();
+        assert_eq!(shifts.len(), 2);
+        assert_eq!(shifts[0].breaks.len(), 2);
         assert_eq!(
-            shifts[0].breaks[0].0.to_rfc3339(),
-            "2026-11-11T01:30:00+08:00"
+            shifts[0].breaks[1].1.to_rfc3339(),
+            "2026-11-10T17:30:00+08:00"
         );
-        assert_eq!(shifts[1].breaks.len(), 2);
-        assert_eq!(
-            shifts[1].breaks[1].1.to_rfc3339(),
-            "2026-11-11T13:30:00+08:00"
-        );
-        assert_eq!(shifts[1].skills, s.group("chat-returns").unwrap().skills);
+        // A0003 holds membership at level 2 besides its group's skills (agents file, line 4).
+        let a3 = agents.iter().find(|a| a.id == "A0003").unwrap();
+        assert_eq!(shifts[1].skills, a3.skills);
+        assert!(shifts[1]
+            .skills
+            .iter()
+            .any(|k| k.skill.0 == "membership" && k.proficiency.get() == 2));
 
-        let no_group = write(
-            &dir,
-            "n.csv",
-            "agent,date,start,end,breaks,primary_skill\n\
-            a1,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,,general\n",
-        );
-        let e = read_roster(&no_group, &s, None).unwrap_err().to_string();
+        let mut stranger = assignments.clone();
+        stranger[1].agent = "Z9".into();
+        let e = roster_shifts(&stranger, &agents).unwrap_err().to_string();
         assert!(
-            e.contains("n.csv:2: agent `a1`: the roster has no group column"),
+            e.contains("agent `Z9`") && e.contains("not in the agents file"),
             "{e}"
         );
-        let agents = write(
-            &dir,
-            "a.csv",
-            "id,name,group,skills,languages\na1,Li,hotline,general:5;returns:2,zh;en\n",
-        );
-        let agents = read_agents(&agents).unwrap();
-        let shifts = read_roster(&no_group, &s, Some(&agents)).unwrap();
-        assert_eq!(shifts[0].group, "hotline");
-        assert_eq!(shifts[0].skills.len(), 2);
-        assert_eq!(
-            shifts[0].languages,
-            vec![Language::new("zh"), Language::new("en")]
-        );
-
-        let outside = write(&dir, "o.csv", "agent,date,start,end,breaks,primary_skill,group\n\
-            a1,2026-11-11,2026-11-11T09:00:00+08:00,2026-11-11T18:00:00+08:00,lunch 19:00-19:30,general,hotline\n");
-        let e = read_roster(&outside, &s, None).unwrap_err().to_string();
-        assert!(
-            e.contains("o.csv:2: breaks: `lunch 19:00-19:30` does not start inside the shift"),
-            "{e}"
-        );
+        let mut moved = assignments;
+        moved[0].group = "hotline".into();
+        let e = roster_shifts(&moved, &agents).unwrap_err().to_string();
+        assert!(e.contains("rostered in group `hotline`"), "{e}");
     }
 }

@@ -35,6 +35,18 @@ pub type Span = (DateTime<FixedOffset>, DateTime<FixedOffset>);
 /// Sorted skills with levels, and sorted languages: agents with equal keys share a profile.
 type ProfileKey = (Vec<(String, u8)>, Vec<String>);
 
+impl From<&crate::forecast::ForecastRow> for ArrivalRate {
+    fn from(r: &crate::forecast::ForecastRow) -> Self {
+        ArrivalRate {
+            queue: r.queue.clone(),
+            start: r.start,
+            minutes: r.interval_minutes,
+            contacts: r.contacts,
+            aht_seconds: r.aht_seconds,
+        }
+    }
+}
+
 /// One agent on one shift. An agent may have several shifts (a week); they must not overlap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RosterShift {
@@ -68,9 +80,24 @@ pub enum PatienceDistribution {
     Lognormal,
 }
 
+/// How long a chat lasts when agents hold several at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChatDuration {
+    /// Staffing's model: an agent is k servers for a queue of concurrency k, and every chat of
+    /// that queue lasts `AHT × chat_stretch(k)` whatever the agent holds at the moment. The
+    /// simulation then checks a plan under the assumptions it was sized with.
+    QueueConcurrency,
+    /// A chat accepted while the agent holds j chats (this one included) lasts
+    /// `AHT × chat_stretch(j)`: a lone chat runs at focused speed, so a lightly loaded center
+    /// finishes chats sooner than staffing assumes.
+    ChatsHeld,
+}
+
 /// How to simulate. [`SimOptions::default`] is the planning default: 10 replications,
 /// lognormal handle times with CV 1, exponential patience, Poisson arrivals, agents accepting
-/// after 2 s on average, no faults.
+/// after 2 s on average, staffing's chat-concurrency model, no shrinkage, no faults.
+/// [`SimOptions::for_scenario`] takes the chat stretch and shrinkage from a scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SimOptions {
@@ -93,14 +120,21 @@ pub struct SimOptions {
     pub no_response_probability: f64,
     /// How long a not-responding agent takes to set itself available again, seconds.
     pub not_responding_seconds: f64,
-    /// Chance that an agent misses a whole shift.
+    /// Chance that an agent misses a whole shift (a fault, on top of `shrinkage`).
     pub absence_probability: f64,
+    /// Share of rostered time agents are not available beyond their scheduled breaks
+    /// (absence, training, coaching: the scenario's `staffing.shrinkage`, which staffing adds
+    /// on top of the Erlang requirement). Realised as whole shifts missed with this
+    /// probability, so each instant sees the expected share of the roster unavailable.
+    pub shrinkage: f64,
     /// Chance, per accepted contact, that the agent's connection drops during it.
     pub disconnect_probability: f64,
     /// How long a disconnected agent takes to log back in, seconds.
     pub reconnect_seconds: f64,
     /// Duration stretch per extra concurrent chat (the scenario's `staffing.chat_stretch`).
     pub chat_stretch: f64,
+    /// Which concurrency a chat's stretch is taken at.
+    pub chat_duration: ChatDuration,
     /// Leading intervals left out of queue and overall figures (steady-state runs).
     pub warmup_intervals: u32,
     /// Run the router's brute-force invariant check after every command (slow; for tests).
@@ -122,9 +156,11 @@ impl Default for SimOptions {
             no_response_probability: 0.0,
             not_responding_seconds: 30.0,
             absence_probability: 0.0,
+            shrinkage: 0.0,
             disconnect_probability: 0.0,
             reconnect_seconds: 60.0,
             chat_stretch: crate::staffing::requirements::DEFAULT_CHAT_STRETCH,
+            chat_duration: ChatDuration::QueueConcurrency,
             warmup_intervals: 0,
             check_invariants: false,
         }
@@ -135,6 +171,21 @@ impl Default for SimOptions {
 const MAX_SECONDS: f64 = 366.0 * 24.0 * 3600.0;
 
 impl SimOptions {
+    /// The defaults with the scenario's chat stretch and shrinkage: the assumptions its
+    /// staffing requirements were sized with.
+    pub fn for_scenario(scenario: &crate::scenario::Scenario) -> SimOptions {
+        SimOptions {
+            chat_stretch: scenario.staffing.chat_stretch,
+            shrinkage: scenario.staffing.shrinkage,
+            ..SimOptions::default()
+        }
+    }
+
+    /// Chance that an agent misses a shift: an absence fault or shrinkage, drawn together.
+    pub fn missed_shift_probability(&self) -> f64 {
+        1.0 - (1.0 - self.absence_probability) * (1.0 - self.shrinkage)
+    }
+
     /// Every option within its range, or the first that is not.
     pub fn validate(&self) -> Result<(), SimError> {
         let bad = |field: &'static str, expected: &str, value: f64| {
@@ -149,7 +200,7 @@ impl SimOptions {
         let cv_ok = |v: f64| v.is_finite() && (0.0..=10.0).contains(&v);
         let p_ok = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
         let s_ok = |v: f64| v.is_finite() && (0.0..=MAX_SECONDS).contains(&v);
-        let checks: [(&'static str, f64, bool, &str); 11] = [
+        let checks: [(&'static str, f64, bool, &str); 12] = [
             (
                 "handle_cv",
                 self.handle_cv,
@@ -191,6 +242,12 @@ impl SimOptions {
                 self.absence_probability,
                 p_ok(self.absence_probability),
                 "a probability from 0 to 1",
+            ),
+            (
+                "shrinkage",
+                self.shrinkage,
+                self.shrinkage.is_finite() && (0.0..1.0).contains(&self.shrinkage),
+                "a share from 0 to less than 1",
             ),
             (
                 "disconnect_probability",
@@ -275,6 +332,8 @@ pub(super) struct QueueInfo {
     pub name: String,
     pub channel: Channel,
     pub is_chat: bool,
+    /// Chats an agent holds at once for this queue (1 for other channels).
+    pub concurrency: u32,
     /// Units a contact takes (the policy's cost for the channel).
     pub cost: u32,
     /// The answer time in ms, rounded as the router rounds it.
@@ -309,6 +368,8 @@ pub(super) struct Profile {
 #[derive(Debug, Clone)]
 pub(super) struct AgentInfo {
     pub profile: u16,
+    /// A stable hash of the agent's id: its missed shifts are drawn from it (see the engine).
+    pub key: u64,
     /// This agent's actions: `timeline[first..last]`.
     pub first: u32,
     pub last: u32,
@@ -353,6 +414,13 @@ pub(super) struct Model {
     pub eligible: Vec<Vec<u16>>,
 }
 
+/// FNV-1a, 64 bits: a hash of an id that does not change between runs or platforms.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 fn ms_between(from: DateTime<FixedOffset>, to: DateTime<FixedOffset>) -> i64 {
     (to - from).num_milliseconds()
 }
@@ -372,6 +440,7 @@ impl Model {
                 name: q.id.clone(),
                 channel: q.channel,
                 is_chat: q.channel == Channel::Chat,
+                concurrency: q.concurrency.max(1),
                 cost: policy.capacity.cost_of(q.channel),
                 target_ms: ((q.sla.answer_seconds() * 1000.0).round().max(1.0)) as Millis,
                 answer_seconds: q.sla.answer_seconds(),
@@ -612,6 +681,7 @@ impl Model {
             }
             agents.push(AgentInfo {
                 profile,
+                key: fnv1a(name.as_bytes()),
                 first: first_action,
                 last: timeline.len() as u32,
             });
@@ -689,25 +759,30 @@ impl Model {
     }
 }
 
-/// An agent's login capacity: the policy's defaults, except that the chat maximum is the
-/// largest `concurrency` among the chat queues the agent can serve (skill and language), so an
-/// English-chat agent holds two chats where the Chinese chat queues allow three.
+/// An agent's login capacity: the policy's units and costs, but the most contacts of a channel
+/// the agent holds at once is the largest `concurrency` among the queues of that channel the
+/// agent can serve (skill and language) — the concurrency staffing sized those queues with. So
+/// an English-chat agent holds two chats where the Chinese chat queues allow three, and an
+/// agent works one mail at a time (staffing counts a mail's handle time as a whole agent's),
+/// whatever the policy's per-channel maxima allow.
 fn profile_of(shift: &RosterShift, catalog: &Catalog, policy: &RoutingPolicy) -> Profile {
     let mut max = BTreeMap::new();
     for channel in Channel::ALL {
-        max.insert(channel, policy.capacity.max_of(channel));
-    }
-    let chat_concurrency = catalog
-        .queues
-        .iter()
-        .filter(|q| q.channel == Channel::Chat)
-        .filter(|q| {
-            shift.skills.iter().any(|s| s.skill == q.skill) && shift.languages.contains(&q.language)
-        })
-        .map(|q| q.concurrency)
-        .max();
-    if let Some(c) = chat_concurrency {
-        max.insert(Channel::Chat, c.clamp(1, 255));
+        let concurrency = catalog
+            .queues
+            .iter()
+            .filter(|q| q.channel == channel)
+            .filter(|q| {
+                shift.skills.iter().any(|s| s.skill == q.skill)
+                    && shift.languages.contains(&q.language)
+            })
+            .map(|q| q.concurrency)
+            .max();
+        let most = match concurrency {
+            Some(c) => c.clamp(1, 255),
+            None => policy.capacity.max_of(channel),
+        };
+        max.insert(channel, most);
     }
     Profile {
         skills: shift.skills.clone(),

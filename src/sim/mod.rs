@@ -9,10 +9,12 @@
 //!
 //! - [`ArrivalRate`] rows (a forecast: expected contacts and AHT per queue and interval),
 //! - [`RosterShift`] rows (named agents with skills, languages, shift and breaks),
-//! - a [`Catalog`](crate::routing::Catalog) and a [`RoutingPolicy`](crate::routing::RoutingPolicy),
+//! - a [`Catalog`] and a [`RoutingPolicy`],
 //! - [`SimOptions`]: replications, seed, distributions, agent behaviour and faults.
 //!
-//! [`simulate`] runs the replications in parallel and returns a [`SimReport`]; [`sweep`] runs a
+//! [`simulate_roster`] and [`simulate_plan`] take the stage files' rows (forecast, roster and
+//! agents, or a shift plan) and a scenario; [`write_sim_csv`] writes the per-interval result.
+//! Underneath, [`simulate`] runs the replications in parallel and returns a [`SimReport`]; [`sweep`] runs a
 //! grid of what-if [`Variation`]s (more volume, fewer agents, longer AHT, cross-training) as
 //! one batch; [`simulate_queue`] is the single-queue M/M/c(+M) mode used to check the engine
 //! against Erlang C and Erlang A.
@@ -24,21 +26,30 @@
 //!   queue-interval rate is multiplied by a Gamma(1/φ, φ) draw (mean 1, variance φ), so counts
 //!   are negative binomial with variance λ + φλ².
 //! - **Handle time** is drawn when the agent accepts: lognormal, gamma or exponential with the
-//!   interval's AHT as mean and the configured coefficient of variation. A chat accepted while
-//!   the agent holds k chats (this one included) lasts `AHT × (1 + chat_stretch × (k − 1))`
-//!   (the staffing module's [`chat_stretch`](crate::staffing::requirements::chat_stretch)).
-//!   Wrap-up is the router's (policy `wrap_up`), so its timer is a router deadline.
+//!   interval's AHT as mean and the configured coefficient of variation. A chat lasts
+//!   `AHT × chat_stretch(k)` (the staffing module's
+//!   [`chat_stretch`](crate::staffing::requirements::chat_stretch), `1 + stretch × (k − 1)`):
+//!   by default ([`ChatDuration::QueueConcurrency`]) k is the queue's concurrency, staffing's
+//!   own model (an agent is k servers, each chat stretched as if the agent held k); with
+//!   [`ChatDuration::ChatsHeld`] k is the chats the agent holds when it accepts, this one
+//!   included. Wrap-up is the router's (policy `wrap_up`), so its timer is a router deadline.
 //! - **Patience** is drawn at arrival from the queue's `patience_seconds` (mean), exponential or
 //!   lognormal; a contact still queued or offered (not yet accepted) when it runs out abandons.
 //!   Queues without patience wait. A contact that was answered and then requeued (its agent
 //!   disconnected) waits without abandoning.
-//! - **Agents** log in at shift start with their skills, languages and a capacity whose chat
-//!   maximum is the largest `concurrency` of the chat queues they can serve; they go on break
+//! - **Agents** log in at shift start with their skills, languages and a capacity whose maximum
+//!   per channel is the largest `concurrency` among the queues of that channel they can serve
+//!   (so one mail at a time, as staffing counts it, and three chats where the scenario says
+//!   three), the policy's units and costs otherwise; they go on break
 //!   at each break (contacts in hand go on, no new offers), come back, and at shift end stop
 //!   taking offers, finish what they hold and log out. An offer is accepted after a delay
 //!   (exponential, `accept_delay_seconds` mean); with `no_response_probability` the agent
 //!   ignores it, the router's offer timeout requeues it and makes the agent not-responding,
 //!   and the agent sets itself available again `not_responding_seconds` later.
+//! - **Shrinkage** ([`SimOptions::shrinkage`], the scenario's `staffing.shrinkage` with
+//!   [`SimOptions::for_scenario`]): staffing schedules `required_raw / (1 − shrinkage)` agents
+//!   so that `required_raw` are at work; the simulator makes each rostered shift missed with
+//!   probability `shrinkage`, so the same share is at work on average.
 //! - **Faults**: with `absence_probability` an agent misses a whole shift; with
 //!   `disconnect_probability` per accepted contact the agent's connection drops at a uniform
 //!   point of the handle time (it logs out, so the router requeues what it held) and it logs
@@ -49,8 +60,9 @@
 //!
 //! # Measures and conventions
 //!
-//! Every contact is counted in the interval it **arrived** in and judged against its own
-//! queue's answer time `T` ([`SlaTarget::answer_seconds`](crate::model::SlaTarget::answer_seconds)).
+//! Every contact is counted in the queue and interval it **arrived** in (an escalated contact
+//! still counts for its own queue) and judged against that queue's answer time `T`
+//! ([`SlaTarget::answer_seconds`](crate::model::SlaTarget::answer_seconds)).
 //! The convention is Erlang A's in `staffing::erlang`, over **all arrivals**:
 //!
 //! - service level = answered within T / arrivals (abandoned and never-answered contacts count
@@ -68,15 +80,41 @@
 //!   most contacts of the queue waiting (queued, not offered) at once during the interval.
 //!
 //! Queue and overall figures are ratios of sums over the intervals after the warm-up, not means
-//! of interval ratios. Across replications each figure has a mean and a 95% Student-t confidence
+//! of interval ratios; the overall longest wait and maximum queue length are the largest of any
+//! queue. Across replications each figure has a mean and a 95% Student-t confidence
 //! interval (none with a single replication).
+//!
+//! # Simulation and staffing
+//!
+//! With [`SimOptions::for_scenario`] the simulator makes staffing's assumptions (shrinkage,
+//! chat concurrency and stretch, one mail per agent), and a queue sized by
+//! `staffing::requirements` alone simulates at Erlang A's figures for its whole agents (the
+//! test `a_queue_sized_by_staffing_simulates_at_its_target` pins this for phone and chat).
+//! What still separates a scenario's simulated figures from staffing's promise is real:
+//!
+//! - **The plan is not the requirement**: integer agents, shift lengths, contracts and
+//!   minimum hours put more (or fewer) agents on a queue than required; coverage.csv's `over`
+//!   and `under` say where.
+//! - **Pooling**: staffing sizes each queue alone; the router lets a multi-skilled agent take
+//!   whatever waits. Large pools of chat agents answer almost everyone at the occupancy a
+//!   queue-by-queue plan leaves; but deferred work (mail, social) taken by phone agents in a
+//!   quiet moment holds them when calls arrive, which costs the phone queue service level.
+//! - **What staffing leaves out**: the policy's wrap-up after each contact and the agent's
+//!   delay before accepting an offer hold capacity on top of AHT; near full occupancy a few
+//!   seconds per contact cost several points of service level.
+//! - **Shrinkage is random**: the same share is away on average, but some shifts run short,
+//!   and service level falls faster below the plan than it rises above it.
+//! - **Handle times** are lognormal by default, not exponential as Erlang assumes.
 //!
 //! # Determinism
 //!
 //! Replication r draws from four ChaCha8 streams (arrivals, patience, handling, agent
 //! behaviour) seeded from `(seed, r)`, so the same seed gives the same report byte for byte,
 //! whatever the number of threads; variants of a sweep share the streams (common random
-//! numbers), so their differences are not drowned in noise. Only [`SimReport::timing`] (wall
+//! numbers), so their differences are not drowned in noise. Whether an agent misses a shift
+//! (shrinkage or the absence fault) is drawn from a hash of a fifth stream's seed, the agent's
+//! id and the shift start, so a variant with more or fewer agents keeps everyone else's
+//! absences. Only [`SimReport::timing`] (wall
 //! time, events per second) differs between runs.
 
 mod engine;
@@ -87,18 +125,64 @@ mod stats;
 mod vary;
 pub mod workload;
 
-pub use files::{
-    read_agents, read_forecast, read_roster, write_sim_csv, write_sweep_csv, AgentEntry, FileError,
-};
+pub use files::{roster_from_plan, roster_shifts, write_sim_csv, write_sweep_csv};
 pub use input::{
-    ArrivalRate, HandleTimeDistribution, PatienceDistribution, RosterShift, SimError, SimOptions,
-    Span,
+    ArrivalRate, ChatDuration, HandleTimeDistribution, PatienceDistribution, RosterShift, SimError,
+    SimOptions, Span,
 };
 pub use queue::{simulate_queue, SingleQueue, SINGLE_QUEUE_ID};
 pub use stats::{Counters, Estimate, IntervalReport, Metrics, QueueReport, SimReport, Timing};
 pub use vary::{parse_grid, AgentChange, Variant, Variation};
 
+use crate::forecast::ForecastRow;
+use crate::model::AgentProfile;
 use crate::routing::{Catalog, RoutingPolicy};
+use crate::scenario::Scenario;
+use crate::schedule::roster::Assignment;
+use crate::schedule::PlannedShift;
+
+/// Simulates a scenario's roster against its forecast: the library form of `peakcrew simulate
+/// --roster`. `roster` is roster.csv's rows (`schedule::files::read_roster`), `agents` the
+/// named agents the roster was built from (`schedule::read_agents`; skills with proficiency
+/// and languages come from there). Use [`SimOptions::for_scenario`] for the assumptions the
+/// scenario's staffing was sized with (chat stretch, shrinkage).
+pub fn simulate_roster(
+    scenario: &Scenario,
+    forecast: &[ForecastRow],
+    roster: &[Assignment],
+    agents: &[AgentProfile],
+    policy: &RoutingPolicy,
+    options: &SimOptions,
+) -> Result<SimReport, SimError> {
+    let shifts = roster_shifts(roster, agents)?;
+    simulate_scenario(scenario, forecast, &shifts, policy, options)
+}
+
+/// Simulates a shift plan (schedule.csv's rows, `count` anonymous agents of the group per
+/// shift with the group's skills; see [`roster_from_plan`]) against the forecast: what
+/// `peakcrew plan` can check before anyone is rostered.
+pub fn simulate_plan(
+    scenario: &Scenario,
+    forecast: &[ForecastRow],
+    shifts: &[PlannedShift],
+    policy: &RoutingPolicy,
+    options: &SimOptions,
+) -> Result<SimReport, SimError> {
+    let shifts = roster_from_plan(scenario, shifts)?;
+    simulate_scenario(scenario, forecast, &shifts, policy, options)
+}
+
+fn simulate_scenario(
+    scenario: &Scenario,
+    forecast: &[ForecastRow],
+    shifts: &[RosterShift],
+    policy: &RoutingPolicy,
+    options: &SimOptions,
+) -> Result<SimReport, SimError> {
+    let catalog = Catalog::from_scenario(scenario);
+    let rates: Vec<ArrivalRate> = forecast.iter().map(ArrivalRate::from).collect();
+    simulate(&catalog, policy, &rates, shifts, options)
+}
 
 /// Simulates `rates` and `roster` through a router built from `policy` and `catalog`, with
 /// `options.replications` replications in parallel.

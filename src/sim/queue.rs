@@ -174,6 +174,7 @@ pub fn simulate_queue(queue: &SingleQueue, options: &SimOptions) -> Result<SimRe
         accept_delay_seconds: 0.0,
         no_response_probability: 0.0,
         absence_probability: 0.0,
+        shrinkage: 0.0,
         disconnect_probability: 0.0,
         warmup_intervals: warmup,
         ..options.clone()

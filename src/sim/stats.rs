@@ -109,9 +109,20 @@ impl Estimate {
         })
     }
 
-    /// Half-width of the interval, if there is one.
+    /// [`Estimate::of`] with the interval cut to the range the figure can take (a share lies in
+    /// [0, 1], a time is not negative): with few replications a t interval can reach past it.
+    pub fn of_within(values: &[f64], low: f64, high: f64) -> Option<Estimate> {
+        Estimate::of(values).map(|e| Estimate {
+            ci95_low: e.ci95_low.map(|x| x.max(low)),
+            ci95_high: e.ci95_high.map(|x| x.min(high)),
+            ..e
+        })
+    }
+
+    /// Half-width of the interval, if there is one: the wider side, so an interval cut at a
+    /// bound ([`Estimate::of_within`]) still shows its t half-width.
     pub fn half_width(&self) -> Option<f64> {
-        Some((self.ci95_high? - self.ci95_low?) / 2.0)
+        Some((self.ci95_high? - self.mean).max(self.mean - self.ci95_low?))
     }
 
     /// Whether `x` lies in the confidence interval.
@@ -123,10 +134,10 @@ impl Estimate {
 /// The figures of one scope (a queue-interval, a queue, the center).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
-    /// Arrivals counted, summed over replications.
-    pub contacts: u64,
-    /// Mean arrivals per replication.
-    pub contacts_per_replication: f64,
+    /// Arrivals counted, mean per replication (what one run of the day or week brings).
+    pub contacts: f64,
+    /// Arrivals counted, summed over all replications.
+    pub contacts_total: u64,
     /// Answered within the answer time, among all arrivals.
     pub service_level: Option<Estimate>,
     /// Mean wait over all arrivals (to answer, abandonment or the end), seconds.
@@ -272,14 +283,14 @@ impl Gather {
 
     fn metrics(&self) -> Metrics {
         Metrics {
-            contacts: self.contacts,
-            contacts_per_replication: self.contacts as f64 / f64::from(self.reps.max(1)),
-            service_level: Estimate::of(&self.sl),
-            asa_seconds: Estimate::of(&self.asa),
-            abandon_rate: Estimate::of(&self.abandon),
-            occupancy: Estimate::of(&self.occupancy),
-            longest_wait_seconds: Estimate::of(&self.longest),
-            max_queue_length: Estimate::of(&self.max_queue),
+            contacts: self.contacts as f64 / f64::from(self.reps.max(1)),
+            contacts_total: self.contacts,
+            service_level: Estimate::of_within(&self.sl, 0.0, 1.0),
+            asa_seconds: Estimate::of_within(&self.asa, 0.0, f64::INFINITY),
+            abandon_rate: Estimate::of_within(&self.abandon, 0.0, 1.0),
+            occupancy: Estimate::of_within(&self.occupancy, 0.0, 1.0),
+            longest_wait_seconds: Estimate::of_within(&self.longest, 0.0, f64::INFINITY),
+            max_queue_length: Estimate::of_within(&self.max_queue, 0.0, f64::INFINITY),
         }
     }
 }
@@ -402,6 +413,13 @@ mod tests {
         let e = Estimate::of(&[0.5]).unwrap();
         assert_eq!((e.mean, e.ci95_low, e.ci95_high, e.n), (0.5, None, None, 1));
         assert!(Estimate::of(&[]).is_none());
+        let cut = Estimate::of_within(&[0.0, 0.9], 0.0, 1.0).unwrap();
+        assert_eq!((cut.ci95_low, cut.ci95_high), (Some(0.0), Some(1.0)));
+        assert_eq!(cut.mean, 0.45);
+        // Cut on one side only: the other still shows the t half-width, 12.7062 × 0.05.
+        let low = Estimate::of_within(&[0.0, 0.1], 0.0, 1.0).unwrap();
+        assert_eq!(low.ci95_low, Some(0.0));
+        assert!((low.half_width().unwrap() - 12.706_204_736_2 * 0.05).abs() < 1e-6);
         let same = Estimate::of(&[0.25; 4]).unwrap();
         assert_eq!((same.ci95_low, same.ci95_high), (Some(0.25), Some(0.25)));
     }
