@@ -11,12 +11,15 @@ use chrono::{DateTime, Duration, FixedOffset, Offset};
 
 use crate::forecast::{self, Forecast};
 use crate::history::History;
+use crate::model::Channel;
 use crate::report::{
     self, EventWindow, ForecastPoint, ForecastSeries, GanttRow, GanttShift, HistoryPoint, Kpi,
-    KpiFormat, KpiTarget, ReportInput, Severity, Status, TargetDirection, TimeSpan, Warning,
+    KpiFormat, KpiTarget, ReportInput, ServicePoint, ServiceSeries, Severity, Status,
+    TargetDirection, TimeSpan, Warning,
 };
 use crate::scenario::Scenario;
 use crate::schedule::{CoverageRow, Roster, ShiftPlan};
+use crate::sim::SimReport;
 use crate::staffing::{self, Requirement};
 
 /// The stages, in order, for progress reporting and error messages.
@@ -251,6 +254,8 @@ pub struct PlanOutputs<'a> {
     pub roster: &'a Roster,
     /// Coverage the roster delivers (equal to the plan's when every shift is filled).
     pub coverage: &'a [CoverageRow],
+    /// The roster simulated through the routing core.
+    pub simulation: &'a SimReport,
 }
 
 /// Queue-intervals short of their requirement, and the agent-hours missing, in a coverage.
@@ -293,6 +298,123 @@ pub fn gantt_rows(roster: &Roster) -> Vec<GanttRow> {
         }
     }
     rows
+}
+
+/// The simulated share of one channel's contacts answered within their queue's answer time,
+/// with the contact-weighted target, as a KPI named after the business measure ("chats first
+/// answered within 90 s"). `None` when the channel has no queue with a service-level target.
+fn channel_service_kpi(sim: &SimReport, channel: Channel, what: &str) -> Option<Kpi> {
+    let queues: Vec<_> = sim
+        .queues
+        .iter()
+        .filter(|q| q.channel == channel && q.target.is_some())
+        .filter(|q| q.metrics.service_level.is_some() && q.metrics.contacts > 0.0)
+        .collect();
+    let contacts: f64 = queues.iter().map(|q| q.metrics.contacts).sum();
+    if queues.is_empty() || contacts <= 0.0 {
+        return None;
+    }
+    let weighted = |f: &dyn Fn(&crate::sim::QueueReport) -> f64| {
+        queues
+            .iter()
+            .map(|q| q.metrics.contacts * f(q))
+            .sum::<f64>()
+            / contacts
+    };
+    let share = weighted(&|q| q.metrics.service_level.as_ref().map_or(0.0, |e| e.mean));
+    let target = weighted(&|q| q.target.unwrap_or(0.0));
+    let first = queues[0].answer_seconds;
+    let within = if queues.iter().all(|q| q.answer_seconds == first) {
+        format!("within {first:.0} s")
+    } else {
+        "within their queue's answer time".to_string()
+    };
+    Some(kpi(
+        &format!("{what} {within} (simulated)"),
+        share,
+        KpiFormat::Percent,
+        Some((target, TargetDirection::AtLeast)),
+        Some(format!(
+            "{} queue(s), {:.0} contacts a replication",
+            queues.len(),
+            contacts
+        )),
+    ))
+}
+
+/// The simulation's KPIs: the business's answer-time measures per channel, abandonment,
+/// occupancy.
+pub fn simulation_kpis(sim: &SimReport) -> Vec<Kpi> {
+    let mut out: Vec<Kpi> = [
+        (Channel::Chat, "Chats first answered"),
+        (Channel::Phone, "Calls answered"),
+    ]
+    .into_iter()
+    .filter_map(|(channel, what)| channel_service_kpi(sim, channel, what))
+    .collect();
+    let ci = |e: &crate::sim::Estimate| match (e.ci95_low, e.ci95_high) {
+        (Some(lo), Some(hi)) => format!(
+            "95% CI {:.1}–{:.1}% over {} replications",
+            lo * 100.0,
+            hi * 100.0,
+            e.n
+        ),
+        _ => format!("{} replication(s)", e.n),
+    };
+    if let Some(e) = &sim.overall.abandon_rate {
+        out.push(kpi(
+            "Abandonment (simulated)",
+            e.mean,
+            KpiFormat::Percent,
+            None,
+            Some(ci(e)),
+        ));
+    }
+    if let Some(e) = &sim.overall.occupancy {
+        out.push(kpi(
+            "Occupancy (simulated)",
+            e.mean,
+            KpiFormat::Percent,
+            None,
+            Some(ci(e)),
+        ));
+    }
+    out
+}
+
+/// Simulated service level per interval for every queue with a service-level target.
+pub fn service_series(sim: &SimReport) -> Vec<ServiceSeries> {
+    sim.queues
+        .iter()
+        .filter_map(|q| {
+            let target = q.target?;
+            q.metrics.service_level.as_ref()?;
+            let what = if q.channel == Channel::Phone {
+                "answered"
+            } else {
+                "first answered"
+            };
+            Some(ServiceSeries {
+                queue: q.queue.clone(),
+                target,
+                measure: format!("{what} within {:.0} s", q.answer_seconds),
+                points: sim
+                    .intervals
+                    .iter()
+                    .filter(|iv| iv.queue == q.queue)
+                    .map(|iv| {
+                        let sl = iv.metrics.service_level.as_ref();
+                        ServicePoint {
+                            t: iv.start,
+                            service_level: sl.map(|e| e.mean),
+                            ci_low: sl.and_then(|e| e.ci95_low),
+                            ci_high: sl.and_then(|e| e.ci95_high),
+                        }
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 /// The report for a plan: KPIs, warnings, forecast, coverage and roster.
@@ -346,6 +468,7 @@ pub fn report_input(out: &PlanOutputs) -> ReportInput {
             )),
         ),
     ];
+    kpis.extend(simulation_kpis(out.simulation));
     let scheduled_hours = s.paid_hours.max(1e-9);
     let required_hours: f64 = out.coverage.iter().map(|c| c.required).sum::<f64>()
         * scenario.interval_minutes as f64
@@ -403,6 +526,31 @@ pub fn report_input(out: &PlanOutputs) -> ReportInput {
             ),
         });
     }
+    for q in &out.simulation.queues {
+        let (Some(target), Some(sl)) = (q.target, q.metrics.service_level.as_ref()) else {
+            continue;
+        };
+        if sl.mean < target {
+            warnings.push(Warning {
+                severity: if sl.mean < target - 0.05 {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
+                queue: Some(q.queue.clone()),
+                span: None,
+                message: format!(
+                    "{}: simulated service level {:.1}% is below its target of {:.0}% (answered \
+                     within {:.0} s), with the roster as planned, the scenario's shrinkage and \
+                     the routing core's policy",
+                    q.queue,
+                    sl.mean * 100.0,
+                    target * 100.0,
+                    q.answer_seconds
+                ),
+            });
+        }
+    }
     let coverage = scenario
         .queues
         .iter()
@@ -431,6 +579,6 @@ pub fn report_input(out: &PlanOutputs) -> ReportInput {
         forecast: forecast_series(scenario, out.history, out.forecast),
         coverage,
         roster: gantt_rows(out.roster),
-        service: Vec::new(),
+        service: service_series(out.simulation),
     }
 }

@@ -186,6 +186,7 @@ fn plan_writes_every_file_and_the_numbers_agree_across_them() {
         "roster.csv",
         "roster-summary.json",
         "agents.csv",
+        "simulation.csv",
         "summary.json",
         "report.html",
     ] {
@@ -362,6 +363,51 @@ fn plan_writes_every_file_and_the_numbers_agree_across_them() {
     );
     let required_hours: f64 = required.values().sum::<f64>() * 0.5;
     assert!((kpis["Required agent-hours (after shrinkage)"] - required_hours).abs() < 1e-6);
+    // The simulated KPIs are the simulation's figures: one phone queue, so the calls KPI is its
+    // service level; one chat queue, so the chats KPI is its.
+    let sim_queues = summary["simulation"]["queues"].as_array().unwrap();
+    let sl = |queue: &str| {
+        sim_queues
+            .iter()
+            .find(|q| q["queue"] == queue)
+            .unwrap_or_else(|| panic!("{queue} in summary.json simulation"))["service_level"]
+            ["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((kpis["Calls answered within 20 s (simulated)"] - sl("hotline")).abs() < 1e-12);
+    assert!(
+        (kpis["Chats first answered within 90 s (simulated)"] - sl("returns-chat")).abs() < 1e-12
+    );
+    let overall = &summary["simulation"]["overall"];
+    assert_eq!(
+        kpis["Abandonment (simulated)"],
+        overall["abandon_rate"]["mean"].as_f64().unwrap()
+    );
+    assert_eq!(
+        kpis["Occupancy (simulated)"],
+        overall["occupancy"]["mean"].as_f64().unwrap()
+    );
+    for k in [
+        "Calls answered within 20 s (simulated)",
+        "Occupancy (simulated)",
+    ] {
+        assert!((0.0..=1.0).contains(&kpis[k]), "{k} = {}", kpis[k]);
+    }
+    // simulation.csv: every queue × interval, and its contacts add up to the forecast's.
+    let simulated = csv_rows(&out_dir.join("simulation.csv"));
+    assert_eq!(simulated.len(), forecast.len());
+    let simulated_contacts: f64 = simulated.iter().map(|r| num(r, "contacts")).sum();
+    assert!(
+        (simulated_contacts - contacts).abs() < 0.1 * contacts,
+        "simulated {simulated_contacts} contacts, forecast {contacts}"
+    );
+    assert!(html.contains("id=\"service\""), "no service section");
+    assert!(
+        !html.contains("No simulation data"),
+        "the service chart is empty"
+    );
+
     // The report shows the roster: one Gantt row per agent.
     assert!(html.contains("id=\"roster\""), "no roster section");
     for a in &agents {

@@ -32,9 +32,13 @@ pub struct PlanArgs {
     /// Relative MIP gap at which the shift plan stops.
     #[arg(long, default_value_t = 0.01)]
     pub gap: f64,
-    /// Simulation replications.
+    /// Simulation replications (run in parallel on all cores).
     #[arg(long, default_value_t = 4)]
     pub replications: u32,
+    /// Router configuration whose `[policy]` the simulation routes with (the daemon's
+    /// `config/router.toml`); built-in defaults without it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
@@ -101,8 +105,22 @@ pub struct PlanSummaryOut {
     pub kpis: std::collections::BTreeMap<String, f64>,
     pub schedule: crate::schedule::PlanSummary,
     pub roster: crate::schedule::roster::RosterSummary,
+    pub simulation: SimulationSummary,
     /// Every warning of the report, in its order.
     pub warnings: Vec<String>,
+}
+
+/// The simulation's figures in summary.json (per interval they are in simulation.csv).
+#[derive(Debug, Serialize)]
+pub struct SimulationSummary {
+    pub replications: u32,
+    pub seed: u64,
+    /// The router file whose policy the simulation routed with, or "built-in defaults".
+    pub routing_policy: String,
+    /// Share of rostered shifts missed (the scenario's shrinkage).
+    pub shrinkage: f64,
+    pub overall: crate::sim::Metrics,
+    pub queues: Vec<crate::sim::QueueReport>,
 }
 
 fn write_file(
@@ -251,6 +269,35 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
     files.extend(["roster.csv", "roster-summary.json", "calendars/"].map(String::from));
     lap(Stage::Roster, &mut stages);
 
+    progress.stage(
+        Stage::Simulation,
+        "replaying the roster through the routing core",
+    );
+    let catalog = crate::routing::Catalog::from_scenario(&scenario);
+    let policy = match &args.config {
+        Some(path) => super::simulate::load_policy(path, &catalog)
+            .map_err(|e| stage_err(Stage::Simulation)(&e))?,
+        None => crate::routing::RoutingPolicy::default(),
+    };
+    let sim_options = crate::sim::SimOptions {
+        replications: args.replications,
+        seed: args.seed,
+        ..crate::sim::SimOptions::for_scenario(&scenario)
+    };
+    let simulation = crate::sim::simulate_roster(
+        &scenario,
+        &fc.rows,
+        &roster.assignments,
+        &agents,
+        &policy,
+        &sim_options,
+    )
+    .map_err(|e| stage_err(Stage::Simulation)(&e))?;
+    write_file(&args.out, "simulation.csv", &mut files, |w| {
+        crate::sim::write_sim_csv(&simulation, w)
+    })?;
+    lap(Stage::Simulation, &mut stages);
+
     progress.stage(Stage::Report, "writing report.html");
     let outputs = plan::PlanOutputs {
         scenario: &scenario,
@@ -260,6 +307,7 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
         shifts: &shift_plan,
         roster: &roster,
         coverage: &coverage,
+        simulation: &simulation,
     };
     let input = plan::report_input(&outputs);
     write_file(&args.out, "report.html", &mut files, |w| {
@@ -288,6 +336,17 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
             .collect(),
         schedule: shift_plan.summary.clone(),
         roster: roster.summary.clone(),
+        simulation: SimulationSummary {
+            replications: simulation.replications,
+            seed: simulation.seed,
+            routing_policy: args
+                .config
+                .as_ref()
+                .map_or("built-in defaults".to_string(), |p| p.display().to_string()),
+            shrinkage: sim_options.shrinkage,
+            overall: simulation.overall.clone(),
+            queues: simulation.queues.clone(),
+        },
         warnings: input.warnings.iter().map(|w| w.message.clone()).collect(),
     };
     let json = serde_json::to_string_pretty(&summary)?;

@@ -292,7 +292,7 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads the router configuration with located errors, cross-checked against the scenario.
-fn load_policy(path: &Path, catalog: &Catalog) -> anyhow::Result<RoutingPolicy> {
+pub(crate) fn load_policy(path: &Path, catalog: &Catalog) -> anyhow::Result<RoutingPolicy> {
     let config: RouterConfig = crate::scenario::load_toml(path, |c: &RouterConfig| {
         let mut problems = c.validate();
         problems.extend(
