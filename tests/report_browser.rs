@@ -10,6 +10,8 @@ use std::process::Command;
 
 use peakcrew::report;
 
+mod common;
+
 #[path = "../src/report/sample.rs"]
 #[allow(dead_code)]
 mod sample;
@@ -309,4 +311,82 @@ fn console_errors_are_caught() {
         "{:#?}",
         run.console
     );
+}
+
+/// The report `peakcrew plan` writes (not a sample): a small scenario planned end to end, the
+/// page loaded in Chromium with no console message, every SVG surviving, every section with its
+/// charts (the simulated service level included), and a screenshot kept as an artifact.
+#[test]
+fn the_plan_commands_report_renders_in_headless_chromium() {
+    if !chromium_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = dir.path().join("small.toml");
+    std::fs::write(&scenario, common::SMALL_PLAN).expect("write scenario");
+    let out_dir = dir.path().join("out");
+    let out = common::peakcrew(&[
+        "plan",
+        scenario.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--quiet",
+        "--replications",
+        "2",
+    ]);
+    assert!(
+        out.status.success(),
+        "plan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = out_dir.join("report.html");
+    let html = std::fs::read_to_string(&page).expect("report.html");
+    std::fs::write(artifacts().join("plan-report.html"), &html).expect("write artifact");
+    let url = format!("file://{}", page.display());
+
+    let run = chromium(&dir.path().join("profile-dom"), &url, &["--dump-dom"]);
+    assert!(
+        run.console.is_empty(),
+        "console messages: {:#?}",
+        run.console
+    );
+    let svgs = run.dom.matches("<svg").count();
+    assert_eq!(
+        svgs,
+        html.matches("<svg").count(),
+        "every SVG survives parsing"
+    );
+    for section in [
+        "kpis", "warnings", "forecast", "coverage", "service", "roster",
+    ] {
+        assert!(
+            run.dom.contains(&format!(r#"<section id="{section}">"#)),
+            "section {section} missing"
+        );
+    }
+    // Two queues: forecast, coverage and service charts for each, all with drawn lines.
+    assert_eq!(run.dom.matches(r#"<figure class="chart">"#).count(), 3 * 2);
+    assert!(!run.dom.contains("No simulation data"));
+    let (rows, visible) = roster_rows(&run.dom);
+    assert!(rows > 0 && !visible.is_empty(), "the roster shows agents");
+
+    let shot = artifacts().join("plan-report.png");
+    let _ = std::fs::remove_file(&shot);
+    let screenshot = chromium(
+        &dir.path().join("profile-shot"),
+        &url,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1400,5000",
+            "--hide-scrollbars",
+        ],
+    );
+    assert!(screenshot.console.is_empty(), "{:#?}", screenshot.console);
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 100_000,
+        "{} bytes",
+        png.len()
+    );
+    println!("screenshot: {}", shot.display());
 }

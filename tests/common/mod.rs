@@ -8,6 +8,107 @@ use std::process::Command;
 
 use chrono::{DateTime, Duration, FixedOffset};
 
+/// A small scenario for `peakcrew plan`: two days, a chat and a phone queue, three groups
+/// (one temporary), day, evening and night shifts, no agents file (the plan generates one).
+pub const SMALL_PLAN: &str = r#"
+name = "small"
+time_zone = "Asia/Shanghai"
+interval_minutes = 30
+[horizon]
+start = 2026-11-10
+days = 2
+[calendar]
+start = 2026-01-01
+end = 2026-12-31
+[staffing]
+shrinkage = 0.1
+max_occupancy = 0.9
+[costs]
+understaffing_per_agent_hour = 400.0
+overstaffing_per_agent_hour = 1.0
+[history]
+file = "history.csv"
+weeks = 4
+seed = 7
+[[skills]]
+id = "returns"
+[[skills]]
+id = "general"
+[[languages]]
+id = "zh"
+name = "Chinese"
+[[queues]]
+id = "returns-chat"
+channel = "chat"
+skill = "returns"
+language = "zh"
+sla = { kind = "service-level", fraction = 0.8, answer_seconds = 90 }
+patience_seconds = 300
+aht_seconds = 400
+volume = { daily_contacts = 250, profile = "retail-evening" }
+[[queues]]
+id = "hotline"
+channel = "phone"
+skill = "general"
+language = "zh"
+sla = { kind = "service-level", fraction = 0.9, answer_seconds = 20 }
+patience_seconds = 120
+aht_seconds = 300
+volume = { daily_contacts = 200, profile = "business-hours" }
+[[groups]]
+id = "chat"
+skills = [{ skill = "returns", proficiency = 4 }]
+languages = ["zh"]
+headcount = 12
+cost_per_hour = 40.0
+[[groups]]
+id = "phone"
+skills = [{ skill = "general", proficiency = 4 }, { skill = "returns", proficiency = 2 }]
+languages = ["zh"]
+headcount = 10
+cost_per_hour = 45.0
+[[groups]]
+id = "temp"
+skills = [{ skill = "returns", proficiency = 2 }]
+languages = ["zh"]
+headcount = 4
+cost_per_hour = 50.0
+temporary = true
+available_from = 2026-11-11
+available_to = 2026-11-30
+shift_templates = ["day"]
+contract = { min_weekly_hours = 0, max_weekly_hours = 48 }
+[shifts]
+days_off_per_week = 1
+max_consecutive_days = 6
+min_rest_hours = 11
+contract = { min_weekly_hours = 8, max_weekly_hours = 48 }
+[[shifts.templates]]
+id = "day"
+earliest_start = "08:00"
+latest_start = "11:00"
+start_step_minutes = 30
+length_minutes = 540
+breaks = [
+  { name = "break", minutes = 30, paid = true, earliest_after_start_minutes = 90, latest_after_start_minutes = 150 },
+  { name = "lunch", minutes = 60, earliest_after_start_minutes = 210, latest_after_start_minutes = 300 },
+]
+[[shifts.templates]]
+id = "evening"
+earliest_start = "13:00"
+latest_start = "15:00"
+start_step_minutes = 60
+length_minutes = 480
+breaks = [{ name = "meal", minutes = 30, paid = true, earliest_after_start_minutes = 180, latest_after_start_minutes = 300 }]
+[[shifts.templates]]
+id = "night"
+earliest_start = "22:00"
+latest_start = "23:00"
+start_step_minutes = 60
+length_minutes = 480
+breaks = [{ name = "meal", minutes = 30, paid = true, earliest_after_start_minutes = 180, latest_after_start_minutes = 300 }]
+"#;
+
 pub fn peakcrew(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_peakcrew"))
         .args(args)
