@@ -20,7 +20,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::{load_scenario, print_json, Global};
-use crate::routing::{Catalog, RouterConfig, RoutingPolicy};
+use crate::routing::{Catalog, RoutingPolicy};
+use crate::serve::config::RouterFile;
 use crate::sim::{
     self, ArrivalRate, ChatDuration, Counters, Estimate, HandleTimeDistribution, Metrics,
     PatienceDistribution, QueueReport, SimOptions, SimReport, SingleQueue, Timing, Variant,
@@ -293,7 +294,7 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
 
 /// Reads the router configuration with located errors, cross-checked against the scenario.
 pub(crate) fn load_policy(path: &Path, catalog: &Catalog) -> anyhow::Result<RoutingPolicy> {
-    let config: RouterConfig = crate::scenario::load_toml(path, |c: &RouterConfig| {
+    let config: RouterFile = crate::scenario::load_toml(path, |c: &RouterFile| {
         let mut problems = c.validate();
         problems.extend(
             c.policy

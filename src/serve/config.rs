@@ -2,8 +2,8 @@
 //! tokens) and where the routing policy and the catalog of queues come from.
 //!
 //! One file configures the daemon: `config/router.toml`, whose `[policy]` the simulator reads
-//! too (the core's `RouterConfig` types the `[server]` table with [`ServerConfig`], so both
-//! readers deny unknown keys in either section). The file is read with
+//! too. Both read it as [`RouterFile`] (the core's `RouterConfig` with its `[server]` table
+//! typed as [`ServerConfig`]), so both deny unknown keys in either section. The file is read with
 //! [`crate::scenario::load_toml`], so every problem comes back as
 //! `file:line:col: field.path: message`, the same as scenarios. The policy is the file's own
 //! `[policy]` table or, with `server.policy_file`, another router file's; exactly one of the
@@ -21,6 +21,9 @@ use serde::Deserialize;
 
 use crate::routing::{Catalog, RouterConfig, RoutingPolicy};
 use crate::scenario::{load_toml, Scenario, ScenarioError, ScenarioErrors};
+
+/// A router file as the daemon and the simulator read it: the policy, and a strict `[server]`.
+pub type RouterFile = RouterConfig<ServerConfig>;
 
 /// The whole daemon file: a router file whose `[server]` table is required.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -213,7 +216,7 @@ impl Settings {
                 Err(e) => foreign.borrow_mut().extend(e.errors),
             }
             if let Some(policy) = &cfg.policy {
-                let mut p = RouterConfig {
+                let mut p = RouterFile {
                     policy: policy.clone(),
                     server: None,
                 }
@@ -241,7 +244,7 @@ impl Settings {
             (Some(policy), _) => policy,
             (None, Some(file)) => {
                 let file = base.join(file);
-                load_toml::<RouterConfig>(&file, |r| {
+                load_toml::<RouterFile>(&file, |r| {
                     let mut p = r.validate();
                     p.extend(prefixed(r.policy.validate_against(&catalog)));
                     p
@@ -448,6 +451,15 @@ fn check_rate(push: &mut impl FnMut(String, String), at: &str, rate: f64, burst:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_router_file_types_its_server_section() {
+        let ok = "[server]\nlisten = \"127.0.0.1:0\"\nscenario = \"s.toml\"\nstore = \"st\"\n";
+        assert!(toml::from_str::<RouterFile>(ok).unwrap().server.is_some());
+        let bad = format!("{ok}[server.limits]\nburts = 3\n");
+        let err = toml::from_str::<RouterFile>(&bad).unwrap_err().to_string();
+        assert!(err.contains("burts"), "{err}");
+    }
 
     fn root() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
