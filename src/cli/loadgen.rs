@@ -186,6 +186,8 @@ struct Tally {
     completed: AtomicU64,
     requests: AtomicU64,
     unassigned: AtomicU64,
+    /// Contacts of batches still being served (their tasks are outside the join set).
+    in_flight: AtomicU64,
     errors: Mutex<HashMap<String, u64>>,
     /// (scheduled offset µs, latency µs, assigned at create), for contacts scheduled after
     /// the ramp.
@@ -528,6 +530,9 @@ async fn drive(
     while !tasks.is_empty() && Instant::now() < drain_until {
         let _ = tokio::time::timeout(Duration::from_millis(200), tasks.join_next()).await;
     }
+    while tally.in_flight.load(Relaxed) > 0 && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     tasks.abort_all();
     let wall = start.elapsed().as_secs_f64();
 
@@ -644,9 +649,11 @@ async fn contact_batch(ctx: Ctx, batch: Vec<Arrival>) {
         ctx.tally.created.fetch_add(1, Relaxed);
         let offer = offer_in(&c);
         let ctx = ctx.clone();
+        ctx.tally.in_flight.fetch_add(1, Relaxed);
         tokio::spawn(async move {
             ctx.serve(arrival.id, arrival.scheduled, arrival.measured, offer, rx)
-                .await
+                .await;
+            ctx.tally.in_flight.fetch_sub(1, Relaxed);
         });
     }
 }
