@@ -1,10 +1,12 @@
 //! End-to-end tests of `peakcrew serve`: the real binary on 127.0.0.1 with a temporary store.
 //!
-//! - crash recovery: a concurrent workload, kill -9 at random moments, restart; every
+//! - crash recovery: a concurrent workload (single and batched creates, accepts, completes),
+//!   kill -9 at random moments, restart; every
 //!   acknowledged contact is there with the state it was acknowledged in, no contact is
 //!   assigned twice, and the live state equals an offline replay of the log;
 //! - roles: what each token may and may not do;
-//! - bad input: every class of bad request gets a 4xx JSON error naming the field;
+//! - bad input: every class of bad request gets a 4xx JSON error naming the field, and in a
+//!   batch each item gets its own result;
 //! - limits: body size, rate limit; streams deliver an agent's offers.
 //!
 //! Every loop is bounded in count and time, and every daemon is started with `--stop-after`
