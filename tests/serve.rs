@@ -1,10 +1,12 @@
 //! End-to-end tests of `peakcrew serve`: the real binary on 127.0.0.1 with a temporary store.
 //!
-//! - crash recovery: a concurrent workload, kill -9 at random moments, restart; every
+//! - crash recovery: a concurrent workload (single and batched creates, accepts, completes),
+//!   kill -9 at random moments, restart; every
 //!   acknowledged contact is there with the state it was acknowledged in, no contact is
 //!   assigned twice, and the live state equals an offline replay of the log;
 //! - roles: what each token may and may not do;
-//! - bad input: every class of bad request gets a 4xx JSON error naming the field;
+//! - bad input: every class of bad request gets a 4xx JSON error naming the field, and in a
+//!   batch each item gets its own result;
 //! - limits: body size, rate limit; streams deliver an agent's offers.
 //!
 //! Every loop is bounded in count and time, and every daemon is started with `--stop-after`
@@ -234,6 +236,51 @@ async fn worker(
             };
             assert_eq!(r.status, 200, "complete {id}: {:?}", r.json());
             acked.lock().unwrap().completed.insert(id);
+            continue;
+        }
+        if roll < 0.60 {
+            // A batch of new contacts, now and then with a retry of an acknowledged one.
+            let mut items = Vec::new();
+            for _ in 0..rng.random_range(2..8) {
+                n += 1;
+                let id = format!("w{seed}-{n}");
+                items.push(json!({
+                    "id": id,
+                    "queue": QUEUES[rng.random_range(0..QUEUES.len())],
+                    "customer_id": format!("u{}", rng.random_range(0..50)),
+                }));
+            }
+            if roll < 0.50 {
+                if let Some((_, body)) = acked.lock().unwrap().created.iter().next() {
+                    items.push(serde_json::from_str(body).unwrap());
+                }
+            }
+            let Ok(r) = c
+                .post(
+                    "/v1/contact-batches",
+                    Value::from(items.clone()).to_string(),
+                )
+                .await
+            else {
+                return;
+            };
+            assert_eq!(r.status, 201, "batch: {:?}", r.json());
+            let v = r.json();
+            let results = v["results"].as_array().unwrap();
+            assert_eq!(results.len(), items.len());
+            let mut a = acked.lock().unwrap();
+            for (item, result) in items.iter().zip(results) {
+                assert_eq!(result["status"], 201, "{result}");
+                let id = item["id"].as_str().unwrap().to_string();
+                assert_eq!(result["contact"]["id"], id);
+                if a.created.insert(id.clone(), item.to_string()).is_some() {
+                    continue;
+                }
+                if result["contact"]["state"] == "offered" {
+                    let agent = result["contact"]["agent"].as_str().unwrap().to_string();
+                    a.offers.push((id, agent));
+                }
+            }
             continue;
         }
         let retry = roll > 0.93;
@@ -621,6 +668,11 @@ async fn each_role_does_only_what_it_may() {
         .0,
         403
     );
+    let r = a1
+        .post("/v1/contact-batches", r#"[{"id":"c1","queue":"en-chat"}]"#)
+        .await
+        .unwrap();
+    assert_eq!(error_of(&r).0, 403);
     let r = platform
         .post("/v1/contacts", r#"{"id":"c1","queue":"en-chat"}"#)
         .await
@@ -932,6 +984,110 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
     assert_eq!(h["log_entries"], 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_batch_answers_each_item_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(&write_config(dir.path(), "[policy]", "max_batch_items = 8"));
+    let mut c = d.client(INTEGRATION).await;
+    let first = c
+        .post(
+            "/v1/contacts",
+            r#"{"id":"b1","queue":"en-chat","priority":3}"#,
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.status, 201);
+    let batch = r#"[
+        {"id":"b2","queue":"en-chat"},
+        {"id":"b1","queue":"en-chat","priority":3},
+        {"id":"b1","queue":"en-chat","priority":4},
+        {"id":"b3","queue":"fr-chat"},
+        {"id":"b4"},
+        {"id":"b5","queue":"en-chat","priority":300},
+        {"id":"b2","queue":"en-chat"},
+        {"id":"b6","queue":"zh-presales-chat"}
+    ]"#;
+    let r = c.post("/v1/contact-batches", batch).await.unwrap();
+    assert_eq!(r.status, 207, "{:?}", r.json());
+    let v = r.json();
+    let results = v["results"].as_array().unwrap();
+    let got: Vec<(u64, &str, &str)> = results
+        .iter()
+        .map(|x| {
+            (
+                x["status"].as_u64().unwrap(),
+                x["error"]["code"].as_str().unwrap_or(""),
+                x["error"]["field"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (201, "", ""),
+            (201, "", ""),
+            (409, "duplicate-id", "priority"),
+            (422, "unknown-queue", "queue"),
+            (400, "invalid-field", "queue"),
+            (400, "invalid-field", "priority"),
+            (201, "", ""),
+            (201, "", ""),
+        ]
+    );
+    // The duplicate answers the original; a repeat within the batch answers the first.
+    assert_eq!(results[1]["contact"], first.json()["contact"]);
+    assert_eq!(results[6]["contact"], results[0]["contact"]);
+    assert_eq!(results[7]["contact"]["id"], "b6");
+    // Created items are durable state like single creates; failed ones left nothing.
+    for (id, status) in [("b2", 200), ("b6", 200), ("b3", 404), ("b5", 404)] {
+        assert_eq!(
+            c.get(&format!("/v1/contacts/{id}")).await.unwrap().status,
+            status,
+            "{id}"
+        );
+    }
+    // The same batch again answers the same results: idempotent item by item.
+    let again = c.post("/v1/contact-batches", batch).await.unwrap();
+    assert_eq!(again.json(), v);
+    // All good: 201. Whole-body errors: not an array, empty, too many items.
+    let r = c
+        .post("/v1/contact-batches", r#"[{"id":"b7","queue":"en-chat"}]"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201);
+    let r = c
+        .post("/v1/contact-batches", r#"{"id":"b8","queue":"en-chat"}"#)
+        .await
+        .unwrap();
+    assert_eq!(error_of(&r).0, 400);
+    let r = c.post("/v1/contact-batches", "[]").await.unwrap();
+    assert_eq!(error_of(&r), (400, "invalid-batch-size".into(), None));
+    let nine: Vec<Value> = (0..9)
+        .map(|i| json!({"id": format!("n{i}"), "queue": "en-chat"}))
+        .collect();
+    let r = c
+        .post("/v1/contact-batches", Value::from(nine).to_string())
+        .await
+        .unwrap();
+    assert_eq!(error_of(&r), (400, "invalid-batch-size".into(), None));
+    // The rate limit is charged per contact: a token with a burst of 3 may send a batch of 3
+    // once, and then not even one more contact.
+    let mut slow = d.client(SLOW).await;
+    let three: Vec<Value> = (0..3)
+        .map(|i| json!({"id": format!("s{i}"), "queue": "en-chat"}))
+        .collect();
+    let r = slow
+        .post("/v1/contact-batches", Value::from(three).to_string())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 201, "{:?}", r.json());
+    let r = slow
+        .post("/v1/contacts", r#"{"id":"s3","queue":"en-chat"}"#)
+        .await
+        .unwrap();
+    assert_eq!(error_of(&r).0, 429);
+}
+
 #[test]
 fn check_config_reports_located_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -963,6 +1119,18 @@ fn check_config_reports_located_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("serve.toml:18:8: server.tokens[1].role"),
+        "{err}"
+    );
+    let limits = write_config(dir.path(), "", "max_batch_items = 0");
+    let out = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
+        .args(["serve", "--check-config", "--config"])
+        .arg(&limits)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("server.limits.max_batch_items: expected 1 to 100000, found 0"),
         "{err}"
     );
     // The bundled daemon file is valid.

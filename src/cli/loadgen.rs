@@ -12,6 +12,12 @@
 //! create-to-assignment latency, measured from the moment the contact was *scheduled* to
 //! arrive (so a generator that falls behind shows up as latency rather than hiding it).
 //!
+//! With `--batch K` arrivals are sent K at a time through `POST /v1/contact-batches`: a batch
+//! leaves when it holds K contacts or when its first contact has waited `--linger-ms`,
+//! whichever comes first. The wait in the batch counts in the latency (it is measured from
+//! each contact's scheduled arrival). Agents still accept and complete one contact per call:
+//! the API has no batch or automatic accept.
+//!
 //! The target must be a loopback address: this is a load test of a daemon on this machine.
 
 use std::collections::HashMap;
@@ -70,6 +76,13 @@ pub struct LoadgenArgs {
     /// connections instead of one connection per request in flight.
     #[arg(long)]
     pub http2: bool,
+    /// Contacts per create request: 1 sends each to `POST /v1/contacts`; more sends them in
+    /// batches to `POST /v1/contact-batches` (at most the daemon's `limits.max_batch_items`).
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// With `--batch` above 1: most milliseconds a contact waits for its batch to fill.
+    #[arg(long, default_value_t = 1.0)]
+    pub linger_ms: f64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
@@ -83,6 +96,8 @@ pub struct Report {
     pub agents: u32,
     pub handle_ms: u64,
     pub connections: usize,
+    pub batch: usize,
+    pub linger_ms: f64,
     pub created: u64,
     pub assigned: u64,
     pub completed: u64,
@@ -171,6 +186,8 @@ struct Tally {
     completed: AtomicU64,
     requests: AtomicU64,
     unassigned: AtomicU64,
+    /// Contacts of batches still being served (their tasks are outside the join set).
+    in_flight: AtomicU64,
     errors: Mutex<HashMap<String, u64>>,
     /// (scheduled offset µs, latency µs, assigned at create), for contacts scheduled after
     /// the ramp.
@@ -203,6 +220,39 @@ struct Created<'a> {
 }
 
 #[derive(serde::Deserialize)]
+struct BatchCreated<'a> {
+    #[serde(borrow)]
+    results: Vec<BatchItem<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct BatchItem<'a> {
+    status: u16,
+    #[serde(borrow)]
+    contact: Option<CreatedContact<'a>>,
+}
+
+/// One arrival on its way: its id, create body and scheduled time.
+struct Arrival {
+    id: Arc<str>,
+    body: String,
+    scheduled: Instant,
+    measured: bool,
+}
+
+/// What a contact's task shares.
+#[derive(Clone)]
+struct Ctx {
+    pool: Arc<Pool>,
+    agent_pool: Arc<Pool>,
+    tally: Arc<Tally>,
+    waiters: Waiters,
+    start: Instant,
+    handle: Duration,
+    give_up: Instant,
+}
+
+#[derive(serde::Deserialize)]
 struct CreatedContact<'a> {
     state: &'a str,
     #[serde(borrow)]
@@ -222,8 +272,14 @@ pub fn run(args: LoadgenArgs, global: Global) -> anyhow::Result<ExitCode> {
             args.duration
         );
     }
-    if args.connections == 0 || args.agents == 0 {
-        bail!("--connections and --agents must be at least 1");
+    if args.connections == 0 || args.agents == 0 || args.batch == 0 {
+        bail!("--connections, --agents and --batch must be at least 1");
+    }
+    if !(args.linger_ms.is_finite() && (0.0..=1000.0).contains(&args.linger_ms)) {
+        bail!(
+            "--linger-ms: expected 0 to 1000 milliseconds, found {}",
+            args.linger_ms
+        );
     }
     let ramp = args.ramp.unwrap_or(args.duration / 10.0);
     let token = match args
@@ -400,6 +456,18 @@ async fn drive(
     let mut t = 0.0f64;
     let mut tasks = tokio::task::JoinSet::new();
     let mut i: u64 = 0;
+    let ctx = Ctx {
+        pool: pool.clone(),
+        agent_pool: agent_pool.clone(),
+        tally: tally.clone(),
+        waiters: waiters.clone(),
+        start,
+        handle,
+        give_up: start + end + Duration::from_secs(10),
+    };
+    let linger = Duration::from_secs_f64(args.linger_ms / 1000.0);
+    let mut pending: Vec<Arrival> = Vec::with_capacity(args.batch);
+    let mut first_pending = start;
     loop {
         let rate = if t < ramp {
             args.rate * (0.25 + 0.75 * t / ramp)
@@ -411,6 +479,12 @@ async fn drive(
             break;
         }
         let scheduled = Duration::from_secs_f64(t);
+        if !pending.is_empty() && start + scheduled > first_pending + linger {
+            // The batch in hand has waited long enough: it leaves before the next arrival.
+            tokio::time::sleep_until((first_pending + linger).into()).await;
+            let batch = std::mem::replace(&mut pending, Vec::with_capacity(args.batch));
+            tasks.spawn(contact_batch(ctx.clone(), batch));
+        }
         let elapsed = start.elapsed();
         if scheduled > elapsed {
             tokio::time::sleep(scheduled - elapsed).await;
@@ -428,33 +502,36 @@ async fn drive(
             r#"{{"id":"{id}","queue":"{}","customer_id":"{prefix}u{i}"}}"#,
             queues[q]
         );
-        let measured = t >= ramp;
-        let (pools, tally, waiters) = (
-            (pool.clone(), agent_pool.clone()),
-            tally.clone(),
-            waiters.clone(),
-        );
-        tasks.spawn(async move {
-            contact(
-                pools,
-                tally,
-                waiters,
-                id,
-                body,
-                start + scheduled,
-                start,
-                measured,
-                handle,
-                start + end + Duration::from_secs(10),
-            )
-            .await;
-        });
+        let arrival = Arrival {
+            id,
+            body,
+            scheduled: start + scheduled,
+            measured: t >= ramp,
+        };
+        if args.batch == 1 {
+            tasks.spawn(contact(ctx.clone(), arrival));
+        } else {
+            if pending.is_empty() {
+                first_pending = start + scheduled;
+            }
+            pending.push(arrival);
+            if pending.len() >= args.batch {
+                let batch = std::mem::replace(&mut pending, Vec::with_capacity(args.batch));
+                tasks.spawn(contact_batch(ctx.clone(), batch));
+            }
+        }
         // Reap finished tasks now and then so the set stays small.
         while tasks.try_join_next().is_some() {}
+    }
+    if !pending.is_empty() {
+        tasks.spawn(contact_batch(ctx.clone(), pending));
     }
     let drain_until = Instant::now() + Duration::from_secs(12);
     while !tasks.is_empty() && Instant::now() < drain_until {
         let _ = tokio::time::timeout(Duration::from_millis(200), tasks.join_next()).await;
+    }
+    while tally.in_flight.load(Relaxed) > 0 && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tasks.abort_all();
     let wall = start.elapsed().as_secs_f64();
@@ -485,6 +562,8 @@ async fn drive(
         agents: args.agents,
         handle_ms: args.handle_ms,
         connections: args.connections,
+        batch: args.batch,
+        linger_ms: args.linger_ms,
         created: tally.created.load(Relaxed),
         assigned: tally.assigned.load(Relaxed),
         completed: tally.completed.load(Relaxed),
@@ -508,104 +587,169 @@ async fn drive(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn contact(
-    (pool, agent_pool): (Arc<Pool>, Arc<Pool>),
-    tally: Arc<Tally>,
-    waiters: Waiters,
-    id: Arc<str>,
-    body: String,
-    scheduled: Instant,
-    start: Instant,
-    measured: bool,
-    handle: Duration,
-    give_up: Instant,
-) {
-    let (tx, rx) = oneshot::channel();
-    if let Ok(mut w) = waiters.lock() {
-        w.insert(id.clone(), tx);
-    }
-    let created = pool.call(true, "/v1/contacts", body).await;
-    tally.requests.fetch_add(1, Relaxed);
+/// One contact created alone, then assigned, accepted and completed.
+async fn contact(ctx: Ctx, arrival: Arrival) {
+    let rx = ctx.wait_for_offer(&arrival.id);
+    let created = ctx.pool.call(true, "/v1/contacts", arrival.body).await;
+    ctx.tally.requests.fetch_add(1, Relaxed);
     let answer = match created {
         Ok(a) if a.status == 201 => a,
-        Ok(a) => {
-            tally.error(format!("create {}", a.status));
-            waiters.lock().ok().map(|mut w| w.remove(&id));
-            return;
+        Ok(a) => return ctx.create_failed(&arrival.id, format!("create {}", a.status)),
+        Err(e) => return ctx.create_failed(&arrival.id, format!("create: {e}")),
+    };
+    let offer = match serde_json::from_slice::<Created>(&answer.body) {
+        Ok(c) => offer_in(&c.contact),
+        Err(e) => return ctx.create_failed(&arrival.id, format!("create answer: {e}")),
+    };
+    ctx.tally.created.fetch_add(1, Relaxed);
+    let (id, scheduled, measured) = (arrival.id, arrival.scheduled, arrival.measured);
+    ctx.serve(id, scheduled, measured, offer, rx).await;
+}
+
+/// Contacts created in one batch request; each then goes on as a task of its own.
+async fn contact_batch(ctx: Ctx, batch: Vec<Arrival>) {
+    let offers: Vec<_> = batch.iter().map(|a| ctx.wait_for_offer(&a.id)).collect();
+    let mut body = String::with_capacity(batch.iter().map(|a| a.body.len() + 1).sum::<usize>() + 2);
+    body.push('[');
+    for (k, a) in batch.iter().enumerate() {
+        if k > 0 {
+            body.push(',');
         }
-        Err(e) => {
-            tally.error(format!("create: {e}"));
-            waiters.lock().ok().map(|mut w| w.remove(&id));
-            return;
+        body.push_str(&a.body);
+    }
+    body.push(']');
+    let created = ctx.pool.call(true, "/v1/contact-batches", body).await;
+    ctx.tally.requests.fetch_add(1, Relaxed);
+    let fail = |what: String| {
+        for a in &batch {
+            ctx.create_failed(&a.id, what.clone());
         }
     };
-    tally.created.fetch_add(1, Relaxed);
-    let created: Created = match serde_json::from_slice(&answer.body) {
-        Ok(c) => c,
-        Err(e) => {
-            tally.error(format!("create answer: {e}"));
-            return;
-        }
+    let answer = match created {
+        Ok(a) if a.status == 201 || a.status == 207 => a,
+        Ok(a) => return fail(format!("create batch {}", a.status)),
+        Err(e) => return fail(format!("create batch: {e}")),
     };
-    let offered_now = created.contact.state == "offered";
-    let agent = if offered_now {
-        waiters.lock().ok().map(|mut w| w.remove(&id));
-        created.contact.agent.unwrap_or_default().to_string()
-    } else {
-        match tokio::time::timeout_at(give_up.into(), rx).await {
-            Ok(Ok(agent)) => agent,
-            _ => {
-                tally.unassigned.fetch_add(1, Relaxed);
-                waiters.lock().ok().map(|mut w| w.remove(&id));
-                return;
-            }
+    let results = match serde_json::from_slice::<BatchCreated>(&answer.body) {
+        Ok(r) if r.results.len() == batch.len() => r.results,
+        Ok(r) => {
+            return fail(format!(
+                "create batch answered {} results for {} contacts",
+                r.results.len(),
+                batch.len()
+            ))
         }
+        Err(e) => return fail(format!("create batch answer: {e}")),
     };
-    let now = Instant::now();
-    tally.assigned.fetch_add(1, Relaxed);
-    if let Ok(mut a) = tally.assigned_at.lock() {
-        a.push(now.saturating_duration_since(start).as_micros() as u64);
+    for ((arrival, item), rx) in batch.into_iter().zip(results).zip(offers) {
+        let Some(c) = item.contact.filter(|_| item.status == 201) else {
+            ctx.create_failed(&arrival.id, format!("create {}", item.status));
+            continue;
+        };
+        ctx.tally.created.fetch_add(1, Relaxed);
+        let offer = offer_in(&c);
+        let ctx = ctx.clone();
+        ctx.tally.in_flight.fetch_add(1, Relaxed);
+        tokio::spawn(async move {
+            ctx.serve(arrival.id, arrival.scheduled, arrival.measured, offer, rx)
+                .await;
+            ctx.tally.in_flight.fetch_sub(1, Relaxed);
+        });
     }
-    if measured {
-        let latency = now.saturating_duration_since(scheduled).as_micros() as u64;
-        let offset = scheduled.saturating_duration_since(start).as_micros() as u64;
-        if let Ok(mut s) = tally.samples.lock() {
-            s.push((offset, latency, offered_now));
+}
+
+/// The agent a create answer offered the contact to, if it was offered at once.
+fn offer_in(c: &CreatedContact) -> Option<String> {
+    (c.state == "offered").then(|| c.agent.unwrap_or_default().to_string())
+}
+
+impl Ctx {
+    /// Registers for the contact's `offered` event (before creating it, so none is missed).
+    fn wait_for_offer(&self, id: &Arc<str>) -> oneshot::Receiver<String> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut w) = self.waiters.lock() {
+            w.insert(id.clone(), tx);
         }
+        rx
     }
-    let agent_body = format!("{{\"agent\":\"{agent}\"}}");
-    for (step, verb) in ["accept", "complete"].into_iter().enumerate() {
-        if step == 1 {
-            tokio::time::sleep(handle).await;
-        }
-        let r = agent_pool
-            .call(
-                true,
-                &format!("/v1/contacts/{id}/{verb}"),
-                agent_body.clone(),
-            )
-            .await;
-        tally.requests.fetch_add(1, Relaxed);
-        match r {
-            Ok(a) if a.status == 200 => {}
-            Ok(a) => {
-                tally.error(format!("{verb} {}", a.status));
-                return;
+
+    fn create_failed(&self, id: &Arc<str>, what: String) {
+        self.tally.error(what);
+        self.waiters.lock().ok().map(|mut w| w.remove(id));
+    }
+
+    /// After the create: learns the assignment (from the answer, or the event stream), then
+    /// accepts, holds and completes.
+    async fn serve(
+        &self,
+        id: Arc<str>,
+        scheduled: Instant,
+        measured: bool,
+        offered_now: Option<String>,
+        rx: oneshot::Receiver<String>,
+    ) {
+        let tally = &self.tally;
+        let at_create = offered_now.is_some();
+        let agent = match offered_now {
+            Some(agent) => {
+                self.waiters.lock().ok().map(|mut w| w.remove(&id));
+                agent
             }
-            Err(e) => {
-                tally.error(format!("{verb}: {e}"));
-                return;
+            None => match tokio::time::timeout_at(self.give_up.into(), rx).await {
+                Ok(Ok(agent)) => agent,
+                _ => {
+                    tally.unassigned.fetch_add(1, Relaxed);
+                    self.waiters.lock().ok().map(|mut w| w.remove(&id));
+                    return;
+                }
+            },
+        };
+        let now = Instant::now();
+        tally.assigned.fetch_add(1, Relaxed);
+        if let Ok(mut a) = tally.assigned_at.lock() {
+            a.push(now.saturating_duration_since(self.start).as_micros() as u64);
+        }
+        if measured {
+            let latency = now.saturating_duration_since(scheduled).as_micros() as u64;
+            let offset = scheduled.saturating_duration_since(self.start).as_micros() as u64;
+            if let Ok(mut s) = tally.samples.lock() {
+                s.push((offset, latency, at_create));
             }
         }
+        let agent_body = format!("{{\"agent\":\"{agent}\"}}");
+        for (step, verb) in ["accept", "complete"].into_iter().enumerate() {
+            if step == 1 {
+                tokio::time::sleep(self.handle).await;
+            }
+            let r = self
+                .agent_pool
+                .call(
+                    true,
+                    &format!("/v1/contacts/{id}/{verb}"),
+                    agent_body.clone(),
+                )
+                .await;
+            tally.requests.fetch_add(1, Relaxed);
+            match r {
+                Ok(a) if a.status == 200 => {}
+                Ok(a) => {
+                    tally.error(format!("{verb} {}", a.status));
+                    return;
+                }
+                Err(e) => {
+                    tally.error(format!("{verb}: {e}"));
+                    return;
+                }
+            }
+        }
+        tally.completed.fetch_add(1, Relaxed);
     }
-    tally.completed.fetch_add(1, Relaxed);
 }
 
 fn print_report(r: &Report) {
     println!(
-        "load: {} contacts/s peak for {} s (ramp {} s), {} agents, handle {} ms, {} connections",
-        r.rate, r.duration_s, r.ramp_s, r.agents, r.handle_ms, r.connections
+        "load: {} contacts/s peak for {} s (ramp {} s), {} agents, handle {} ms, {} connections, batch {} (linger {} ms)",
+        r.rate, r.duration_s, r.ramp_s, r.agents, r.handle_ms, r.connections, r.batch, r.linger_ms
     );
     println!(
         "contacts: {} created, {} assigned, {} completed, {} unassigned at the end",

@@ -37,8 +37,9 @@ use super::metrics::Metrics;
 use super::shutdown::Shutdown;
 
 /// Every route the daemon serves: method and path, in the OpenAPI document's syntax.
-pub const ROUTES: [(&str, &str); 15] = [
+pub const ROUTES: [(&str, &str); 16] = [
     ("POST", "/v1/contacts"),
+    ("POST", "/v1/contact-batches"),
     ("GET", "/v1/contacts/{id}"),
     ("POST", "/v1/contacts/{id}/accept"),
     ("POST", "/v1/contacts/{id}/complete"),
@@ -62,6 +63,10 @@ pub struct Shared {
     pub fanout: Arc<Fanout>,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
+    /// Most contacts in one batch; the intake holds at most `intake_capacity` requests,
+    /// a batch counting one per contact.
+    pub max_batch_items: usize,
+    pub intake_capacity: usize,
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
@@ -70,18 +75,29 @@ type St = State<Arc<Shared>>;
 impl Shared {
     async fn call(&self, make: impl FnOnce(oneshot::Sender<Answer>) -> Request) -> Answer {
         let (tx, rx) = oneshot::channel();
-        match self.intake.try_send(make(tx)) {
-            Ok(()) => self.metrics.intake_depth_add(1),
+        let request = make(tx);
+        let units = request.units();
+        let full = || {
+            ApiError::new(
+                429,
+                "intake-full",
+                "the router's intake queue is full; retry shortly",
+            )
+        };
+        if !self.metrics.intake_reserve(units, self.intake_capacity) {
+            self.metrics.intake_full.fetch_add(1, Relaxed);
+            return Err(full());
+        }
+        match self.intake.try_send(request) {
+            Ok(()) => {}
             Err(TrySendError::Full(_)) => {
+                self.metrics.intake_depth_add(-(units as i64));
                 self.metrics.intake_full.fetch_add(1, Relaxed);
-                return Err(ApiError::new(
-                    429,
-                    "intake-full",
-                    "the router's intake queue is full; retry shortly",
-                ));
+                return Err(full());
             }
             Err(TrySendError::Disconnected(_)) => {
-                return Err(ApiError::unavailable("the daemon is shutting down"))
+                self.metrics.intake_depth_add(-(units as i64));
+                return Err(ApiError::unavailable("the daemon is shutting down"));
             }
         }
         rx.await
@@ -122,8 +138,9 @@ impl FromRequestParts<Arc<Shared>> for Caller {
 
 /// Builds the router over `shared`.
 pub fn router(shared: Arc<Shared>) -> axum::Router {
-    let handlers: [MethodRouter<Arc<Shared>>; 15] = [
+    let handlers: [MethodRouter<Arc<Shared>>; 16] = [
         post(create_contact),
+        post(create_contacts),
         get(get_contact),
         post(accept),
         post(complete),
@@ -181,6 +198,17 @@ async fn read_json<T: DeserializeOwned>(
     body: Body,
     empty: Option<T>,
 ) -> Result<T, ApiError> {
+    let bytes = read_body(s, body).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        if let Some(v) = empty {
+            return Ok(v);
+        }
+    }
+    parse_json(&bytes)
+}
+
+/// Reads a body of at most the configured size.
+async fn read_body(s: &Shared, body: Body) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             413,
@@ -208,18 +236,22 @@ async fn read_json<T: DeserializeOwned>(
             }
         })?
         .to_bytes();
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        if let Some(v) = empty {
-            return Ok(v);
-        }
-    }
-    parse_json(&bytes)
+    Ok(bytes)
 }
 
 /// Parses JSON, naming the offending field on failure.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    serde_path_to_error::deserialize(de).map_err(json_error)
+}
+
+/// Types a parsed JSON value, naming the offending field on failure.
+fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(json_error)
+}
+
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    {
         let inner = e.inner();
         let message = inner.to_string();
         if matches!(
@@ -258,7 +290,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             field,
             message,
         }
-    })
+    }
 }
 
 fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
@@ -303,6 +335,7 @@ fn answer(a: Answer) -> Response {
         }
         Ok(Reply::Stats(stats)) => json(StatusCode::OK, &stats),
         Ok(Reply::Health(h)) => json(StatusCode::OK, &h),
+        Ok(Reply::Batch(answers)) => batch_answer(answers),
         Err(e) => e.into_response(),
     }
 }
@@ -314,6 +347,144 @@ async fn create_contact(State(s): St, caller: Caller, body: Body) -> Response {
         s.op(Op::Create(contact), caller.actor()).await
     };
     answer(run.await)
+}
+
+/// `POST /v1/contact-batches`: a JSON array of contact-create bodies, each with the meaning of
+/// `POST /v1/contacts`. Items that do not parse are answered in place without reaching the
+/// router; the rest go to it as one request, are applied in order and become durable in one
+/// group commit before any answer is sent. The token bucket and the intake are charged one
+/// per contact, as if each had been sent alone.
+async fn create_contacts(State(s): St, caller: Caller, body: Body) -> Response {
+    let run = async {
+        caller.check(Permission::Contacts, None)?;
+        let items = read_batch(&s, body).await?;
+        s.auth.charge(&caller, items.len() as f64 - 1.0)?;
+        // Items that did not parse keep their error in place; the rest go to the router.
+        let mut ops = Vec::with_capacity(items.len());
+        let slots: Vec<Option<ApiError>> = items
+            .into_iter()
+            .map(|item| match item {
+                Ok(contact) => {
+                    ops.push(Op::Create(contact));
+                    None
+                }
+                Err(e) => Some(e),
+            })
+            .collect();
+        let applied = if ops.is_empty() {
+            Vec::new()
+        } else {
+            let request = |reply| Request::Batch {
+                ops,
+                actor: caller.actor(),
+                reply,
+            };
+            match s.call(request).await? {
+                Reply::Batch(answers) => answers,
+                _ => {
+                    return Err(ApiError::new(
+                        500,
+                        "internal",
+                        "the router answered a batch with something else",
+                    ))
+                }
+            }
+        };
+        let mut applied = applied.into_iter();
+        let answers = slots
+            .into_iter()
+            .map(|slot| match slot {
+                Some(e) => Err(e),
+                None => applied.next().unwrap_or_else(|| {
+                    Err(ApiError::new(
+                        500,
+                        "internal",
+                        "the router answered fewer items than it was sent",
+                    ))
+                }),
+            })
+            .collect();
+        Ok(Reply::Batch(answers))
+    };
+    answer(run.await)
+}
+
+/// Reads a batch body: a JSON array of 1 to `max_batch_items` contacts. The whole body fails
+/// (400) only if it is not such an array; an item that does not type as a contact gets its
+/// own error naming the field within the item.
+async fn read_batch(s: &Shared, body: Body) -> Result<Vec<Result<NewContact, ApiError>>, ApiError> {
+    let bytes = read_body(s, body).await?;
+    let size = |n: usize| {
+        if n == 0 || n > s.max_batch_items {
+            return Err(ApiError::new(
+                400,
+                "invalid-batch-size",
+                format!(
+                    "expected 1 to {} contacts in the array, found {n}",
+                    s.max_batch_items
+                ),
+            ));
+        }
+        Ok(())
+    };
+    // Most batches are all well-formed: type them in one pass, and go item by item (through a
+    // generic JSON value) only to find which items are not.
+    if let Ok(contacts) = serde_json::from_slice::<Vec<NewContact>>(&bytes) {
+        size(contacts.len())?;
+        return Ok(contacts.into_iter().map(Ok).collect());
+    }
+    let values: Vec<serde_json::Value> = parse_json(&bytes)?;
+    size(values.len())?;
+    Ok(values.into_iter().map(from_value::<NewContact>).collect())
+}
+
+/// 201 when every item succeeded, 207 when some did not; one result per item, in order.
+fn batch_answer(answers: Vec<Answer>) -> Response {
+    #[derive(Serialize)]
+    struct Item<'a> {
+        status: u16,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        contact: Option<&'a super::engine::ContactOut>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a ApiError>,
+    }
+    #[derive(Serialize)]
+    struct Out<'a> {
+        results: Vec<Item<'a>>,
+    }
+    let mut all_ok = true;
+    let results = answers
+        .iter()
+        .map(|a| match a {
+            Ok(Reply::Contact { contact, created }) => Item {
+                status: if *created { 201 } else { 200 },
+                contact: Some(contact),
+                error: None,
+            },
+            Ok(_) => {
+                all_ok = false;
+                Item {
+                    status: 500,
+                    contact: None,
+                    error: None,
+                }
+            }
+            Err(e) => {
+                all_ok = false;
+                Item {
+                    status: e.status,
+                    contact: None,
+                    error: Some(e),
+                }
+            }
+        })
+        .collect();
+    let status = if all_ok {
+        StatusCode::CREATED
+    } else {
+        StatusCode::MULTI_STATUS
+    };
+    json(status, &Out { results })
 }
 
 async fn get_contact(State(s): St, caller: Caller, Path(id): Path<String>) -> Response {
@@ -727,6 +898,8 @@ mod tests {
             fanout: Arc::new(Fanout::new(16, metrics.clone())),
             metrics,
             max_body_bytes: 1024,
+            max_batch_items: 1,
+            intake_capacity: 1,
             shutdown: tokio::sync::watch::channel(false).1,
         };
         // Nobody drains the intake: one request fills it, the next is refused at once.

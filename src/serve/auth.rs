@@ -122,6 +122,38 @@ impl Auth {
         }
     }
 
+    /// Takes `n` more from the bucket of an authenticated caller: a batch of contacts pays one
+    /// per contact (its request already paid one when it was authenticated). All or nothing.
+    pub fn charge(&self, caller: &Caller, n: f64) -> Result<(), ApiError> {
+        if n > 0.0 {
+            self.take(caller.client, n)?;
+        }
+        Ok(())
+    }
+
+    fn take(&self, client: usize, n: f64) -> Result<(), ApiError> {
+        let cred = &self.credentials[client];
+        let mut b = self.buckets[client]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let refill = now.duration_since(b.last).as_secs_f64() * cred.rate_per_second;
+        b.tokens = (b.tokens + refill).min(cred.burst);
+        b.last = now;
+        if b.tokens < n {
+            return Err(ApiError::new(
+                429,
+                "rate-limited",
+                format!(
+                    "token `{}` is over its limit of {} requests per second",
+                    cred.name, cred.rate_per_second
+                ),
+            ));
+        }
+        b.tokens -= n;
+        Ok(())
+    }
+
     /// Checks the `Authorization` header's value and takes one request from the bucket.
     pub fn authenticate(&self, header: Option<&[u8]>) -> Result<Caller, ApiError> {
         let unauthorized = |m: &str| ApiError::new(401, "unauthorized", m);
@@ -135,30 +167,10 @@ impl Auth {
             .by_secret
             .get(secret.trim())
             .ok_or_else(|| unauthorized("unknown token"))?;
-        let cred = &self.credentials[client];
-        {
-            let mut b = self.buckets[client]
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let refill = now.duration_since(b.last).as_secs_f64() * cred.rate_per_second;
-            b.tokens = (b.tokens + refill).min(cred.burst);
-            b.last = now;
-            if b.tokens < 1.0 {
-                return Err(ApiError::new(
-                    429,
-                    "rate-limited",
-                    format!(
-                        "token `{}` is over its limit of {} requests per second",
-                        cred.name, cred.rate_per_second
-                    ),
-                ));
-            }
-            b.tokens -= 1.0;
-        }
+        self.take(client, 1.0)?;
         Ok(Caller {
             client,
-            role: cred.role,
+            role: self.credentials[client].role,
             agent: self.agents[client].clone(),
         })
     }

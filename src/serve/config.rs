@@ -98,6 +98,8 @@ pub struct Limits {
     /// Events buffered per stream subscriber; a subscriber that falls further behind is told
     /// how many it missed (all events) or is disconnected (an agent's assignments).
     pub stream_buffer: u32,
+    /// Most contacts in one `POST /v1/contact-batches` request (at most `intake_capacity`).
+    pub max_batch_items: u32,
 }
 
 impl Default for Limits {
@@ -109,6 +111,7 @@ impl Default for Limits {
             rate_per_second: 1_000.0,
             burst: 2_000.0,
             stream_buffer: 65_536,
+            max_batch_items: 500,
         }
     }
 }
@@ -343,11 +346,12 @@ fn check_server(s: &ServerConfig) -> Vec<(String, String)> {
         );
     }
     let l = &s.limits;
-    let ranges: [(&str, u64, u64, u64); 4] = [
+    let ranges: [(&str, u64, u64, u64); 5] = [
         ("max_body_bytes", l.max_body_bytes, 256, 64 << 20),
         ("intake_capacity", l.intake_capacity.into(), 1, 10_000_000),
         ("max_connections", l.max_connections.into(), 1, 1_000_000),
         ("stream_buffer", l.stream_buffer.into(), 16, 10_000_000),
+        ("max_batch_items", l.max_batch_items.into(), 1, 100_000),
     ];
     for (name, v, lo, hi) in ranges {
         if v < lo || v > hi {
@@ -356,6 +360,16 @@ fn check_server(s: &ServerConfig) -> Vec<(String, String)> {
                 format!("expected {lo} to {hi}, found {v}"),
             );
         }
+    }
+    if l.max_batch_items > l.intake_capacity {
+        // A batch is charged per contact against the intake; a larger one could never enter.
+        push(
+            "server.limits.max_batch_items".into(),
+            format!(
+                "expected at most intake_capacity ({}), found {}",
+                l.intake_capacity, l.max_batch_items
+            ),
+        );
     }
     check_rate(&mut push, "server.limits", l.rate_per_second, l.burst);
     if s.tokens.is_empty() {

@@ -104,10 +104,15 @@ pub enum Query {
 /// What the engine answers.
 #[derive(Debug, Clone)]
 pub enum Reply {
-    Contact { contact: ContactOut, created: bool },
+    Contact {
+        contact: ContactOut,
+        created: bool,
+    },
     Agent(AgentOut),
     Stats(Box<StatsOut>),
     Health(HealthOut),
+    /// One answer per operation of a [`Request::Batch`], in order.
+    Batch(Vec<Answer>),
 }
 
 pub type Answer = Result<Reply, ApiError>;
@@ -124,8 +129,25 @@ pub enum Request {
         actor: Actor,
         reply: oneshot::Sender<Answer>,
     },
+    /// Several operations applied in order at one `now` and made durable in one group commit,
+    /// with one answer each (`Reply::Batch`); a failed operation does not stop the others.
+    Batch {
+        ops: Vec<Op>,
+        actor: Actor,
+        reply: oneshot::Sender<Answer>,
+    },
     /// Finish the batch in hand and stop (the daemon is shutting down).
     Stop,
+}
+
+impl Request {
+    /// What the request is charged against the bounded intake: one per operation.
+    pub fn units(&self) -> usize {
+        match self {
+            Request::Batch { ops, .. } => ops.len(),
+            _ => 1,
+        }
+    }
 }
 
 /// A contact as the API shows it.
@@ -1461,13 +1483,17 @@ pub fn run(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return engine,
         }
-        while batch.len() < max_batch {
+        let mut units: usize = batch.iter().map(Request::units).sum();
+        while units < max_batch {
             match intake.try_recv() {
-                Ok(r) => batch.push(r),
+                Ok(r) => {
+                    units += r.units();
+                    batch.push(r);
+                }
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        metrics.intake_depth_add(-(batch.len() as i64));
+        metrics.intake_depth_add(-(units as i64));
         let now = clock.now();
         let mut fx = Effects {
             log: Vec::new(),
@@ -1492,6 +1518,17 @@ pub fn run(
                 } => {
                     let answer = engine.query(&query, &actor, now, &mut fx);
                     (reply, answer)
+                }
+                Request::Batch { ops, actor, reply } => {
+                    let answers = ops
+                        .iter()
+                        .map(|op| {
+                            let answer = engine.apply(op, &actor, now, &mut fx);
+                            metrics.count_op(op, &answer);
+                            answer
+                        })
+                        .collect();
+                    (reply, Ok(Reply::Batch(answers)))
                 }
                 Request::Stop => {
                     stop = true;

@@ -139,6 +139,18 @@ impl Metrics {
         self.ops[i][usize::from(answer.is_err())].fetch_add(1, Relaxed);
     }
 
+    /// Reserves `n` places in an intake of `capacity` (requests, a batch one per contact);
+    /// false, reserving nothing, if they do not fit.
+    pub fn intake_reserve(&self, n: usize, capacity: usize) -> bool {
+        let n = n as i64;
+        let before = self.intake_depth.fetch_add(n, Relaxed);
+        if before + n > capacity as i64 {
+            self.intake_depth.fetch_sub(n, Relaxed);
+            return false;
+        }
+        true
+    }
+
     pub fn intake_depth_add(&self, n: i64) {
         self.intake_depth.fetch_add(n, Relaxed);
     }

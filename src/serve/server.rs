@@ -217,6 +217,8 @@ pub async fn serve(
         fanout,
         metrics,
         max_body_bytes: settings.limits.max_body_bytes as usize,
+        max_batch_items: settings.limits.max_batch_items as usize,
+        intake_capacity: settings.limits.intake_capacity as usize,
         shutdown: notify_rx.clone(),
     });
     let (complete_tx, mut complete_rx) = mpsc::channel(1);
