@@ -307,6 +307,45 @@ pub fn parse_breaks(
     Ok(out)
 }
 
+/// A shift row's date, start, end and breaks.
+type ShiftFields = (
+    NaiveDate,
+    DateTime<FixedOffset>,
+    DateTime<FixedOffset>,
+    Vec<PlacedBreak>,
+);
+
+/// The date, start, end and breaks of a shift row, in four columns from `first` on (the first
+/// named `date_field`), as schedule.csv and roster.csv write them.
+fn shift_fields(
+    rec: &csv::StringRecord,
+    first: usize,
+    date_field: &str,
+    tz: Tz,
+) -> Result<ShiftFields, String> {
+    let date = NaiveDate::parse_from_str(&rec[first], "%Y-%m-%d").map_err(|_| {
+        format!(
+            "{date_field}: expected a date like 2026-11-11, found `{}`",
+            &rec[first]
+        )
+    })?;
+    let time = |i: usize, field: &str| {
+        parse_time(&rec[i])
+            .ok_or_else(|| format!("{field}: expected an RFC 3339 time, found `{}`", &rec[i]))
+    };
+    let start = time(first + 1, "start")?;
+    let end = time(first + 2, "end")?;
+    if end <= start {
+        return Err(format!(
+            "end {} is not after start {}",
+            &rec[first + 2],
+            &rec[first + 1]
+        ));
+    }
+    let breaks = parse_breaks(&rec[first + 3], start, tz).map_err(|m| format!("breaks: {m}"))?;
+    Ok((date, start, end, breaks))
+}
+
 /// Reads schedule.csv written by [`write_plan`], each shift with its line number.
 pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<(usize, PlannedShift)>, ScheduleError> {
     let header = [
@@ -315,31 +354,7 @@ pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<(usize, PlannedShift)>, 
     let mut out = Vec::new();
     for (line, rec) in records(path, &header)? {
         let err = |m: String| field_err(path, line, m);
-        let day = NaiveDate::parse_from_str(&rec[2], "%Y-%m-%d").map_err(|_| {
-            err(format!(
-                "day: expected a date like 2026-11-11, found `{}`",
-                &rec[2]
-            ))
-        })?;
-        let start = parse_time(&rec[3]).ok_or_else(|| {
-            err(format!(
-                "start: expected an RFC 3339 time, found `{}`",
-                &rec[3]
-            ))
-        })?;
-        let end = parse_time(&rec[4]).ok_or_else(|| {
-            err(format!(
-                "end: expected an RFC 3339 time, found `{}`",
-                &rec[4]
-            ))
-        })?;
-        if end <= start {
-            return Err(err(format!(
-                "end {} is not after start {}",
-                &rec[4], &rec[3]
-            )));
-        }
-        let breaks = parse_breaks(&rec[5], start, tz).map_err(|m| err(format!("breaks: {m}")))?;
+        let (day, start, end, breaks) = shift_fields(&rec, 2, "day", tz).map_err(err)?;
         let count: u32 = rec[6].parse().map_err(|_| {
             err(format!(
                 "count: expected a whole number, found `{}`",
@@ -382,31 +397,7 @@ pub fn read_roster(path: &Path, tz: Tz) -> Result<Vec<Assignment>, ScheduleError
         if rec[0].trim().is_empty() {
             return Err(err("agent: expected an agent id, found nothing".into()));
         }
-        let date = NaiveDate::parse_from_str(&rec[4], "%Y-%m-%d").map_err(|_| {
-            err(format!(
-                "date: expected a date like 2026-11-11, found `{}`",
-                &rec[4]
-            ))
-        })?;
-        let start = parse_time(&rec[5]).ok_or_else(|| {
-            err(format!(
-                "start: expected an RFC 3339 time, found `{}`",
-                &rec[5]
-            ))
-        })?;
-        let end = parse_time(&rec[6]).ok_or_else(|| {
-            err(format!(
-                "end: expected an RFC 3339 time, found `{}`",
-                &rec[6]
-            ))
-        })?;
-        if end <= start {
-            return Err(err(format!(
-                "end {} is not after start {}",
-                &rec[6], &rec[5]
-            )));
-        }
-        let breaks = parse_breaks(&rec[7], start, tz).map_err(|m| err(format!("breaks: {m}")))?;
+        let (date, start, end, breaks) = shift_fields(&rec, 4, "date", tz).map_err(err)?;
         if let Some(b) = breaks.iter().find(|b| b.end > end) {
             return Err(err(format!(
                 "breaks: `{} {}-{}` ends after the shift",
