@@ -1,6 +1,7 @@
 //! End-to-end tests of `peakcrew serve`: the real binary on 127.0.0.1 with a temporary store.
 //!
-//! - crash recovery: a concurrent workload (single and batched creates, accepts, completes),
+//! - crash recovery: a concurrent workload (single and batched creates, single and batched
+//!   accepts and completes),
 //!   kill -9 at random moments, restart; every
 //!   acknowledged contact is there with the state it was acknowledged in, no contact is
 //!   assigned twice, and the live state equals an offline replay of the log;
@@ -218,6 +219,21 @@ async fn worker(
             None
         };
         if let Some((id, agent)) = offer {
+            if roll < 0.15 {
+                // Accept and complete in one batch of actions, applied in order.
+                let items = json!([
+                    {"contact": id, "action": "accept", "agent": agent},
+                    {"contact": id, "action": "complete", "agent": agent},
+                ]);
+                let Ok(r) = c.post("/v1/contact-actions", items.to_string()).await else {
+                    return;
+                };
+                assert_eq!(r.status, 200, "actions on {id} by {agent}: {:?}", r.json());
+                let mut a = acked.lock().unwrap();
+                a.accepted.insert(id.clone(), agent);
+                a.completed.insert(id);
+                continue;
+            }
             let body = json!({ "agent": agent }).to_string();
             let Ok(r) = c
                 .post(&format!("/v1/contacts/{id}/accept"), body.clone())
@@ -1083,6 +1099,137 @@ async fn a_contact_batch_answers_each_item_in_order() {
     assert_eq!(r.status, 201, "{:?}", r.json());
     let r = slow
         .post("/v1/contacts", r#"{"id":"s3","queue":"en-chat"}"#)
+        .await
+        .unwrap();
+    assert_eq!(error_of(&r).0, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_actions_answers_each_item_as_its_single_route_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(&write_config(dir.path(), "[policy]", "max_batch_items = 8"));
+    let mut admin = d.client(ADMIN).await;
+    let mut platform = d.client(INTEGRATION).await;
+    let mut a1 = d.client(AGENT1).await;
+    let login = chat_agent(&[("general", 4)], &["en", "zh"]);
+    for agent in ["a-1", "a-2"] {
+        let r = admin
+            .post(&format!("/v1/agents/{agent}/login"), login.clone())
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{:?}", r.json());
+    }
+    // Contacts until each agent has been offered one (bounded).
+    let mut offered: HashMap<String, String> = HashMap::new();
+    for i in 0..8 {
+        if offered.len() == 2 {
+            break;
+        }
+        let body = json!({"id": format!("k{i}"), "queue": "en-chat"}).to_string();
+        let r = platform.post("/v1/contacts", body).await.unwrap();
+        assert_eq!(r.status, 201, "{:?}", r.json());
+        if let Some(agent) = r.json()["contact"]["agent"].as_str() {
+            offered.entry(agent.to_string()).or_insert(format!("k{i}"));
+        }
+    }
+    let (mine, other) = (offered["a-1"].clone(), offered["a-2"].clone());
+
+    // Agent 1's token: applied in order, so completing its contact before accepting it fails
+    // and the accept after it succeeds; the rest fail as their single routes do.
+    let batch = json!([
+        {"contact": mine, "action": "complete"},
+        {"contact": mine, "action": "accept"},
+        {"contact": "no-such-contact", "action": "accept"},
+        {"contact": other, "action": "accept", "agent": "a-2"},
+        {"contact": other, "action": "transfer", "queue": "zh-hotline"},
+        {"contact": mine, "action": "abandon"},
+        {"contact": mine, "action": "accept", "queue": "en-chat"},
+        {"contact": mine, "action": "sing"},
+    ]);
+    let r = a1
+        .post("/v1/contact-actions", batch.to_string())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 207, "{:?}", r.json());
+    let v = r.json();
+    let results = v["results"].as_array().unwrap();
+    let got: Vec<(u64, &str, &str)> = results
+        .iter()
+        .map(|x| {
+            (
+                x["status"].as_u64().unwrap(),
+                x["error"]["code"].as_str().unwrap_or(""),
+                x["error"]["field"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 8);
+    assert_eq!(got[0].0, 409, "{:?}", results[0]);
+    assert_eq!(got[1], (200, "", ""));
+    assert_eq!(results[1]["contact"]["state"], "accepted");
+    assert_eq!(results[1]["contact"]["agent"], "a-1");
+    assert_eq!(got[2].0, 404);
+    assert_eq!(got[3].0, 403);
+    assert_eq!(got[4].0, 403);
+    assert_eq!(got[5].0, 403);
+    assert_eq!(got[6], (400, "invalid-field", "queue"));
+    assert_eq!(got[7].0, 400);
+    // The failed items answer exactly what their single routes answer (and changed nothing).
+    let singles = [
+        (
+            2,
+            "/v1/contacts/no-such-contact/accept".to_string(),
+            String::new(),
+        ),
+        (
+            3,
+            format!("/v1/contacts/{other}/accept"),
+            json!({"agent": "a-2"}).to_string(),
+        ),
+        (
+            4,
+            format!("/v1/contacts/{other}/transfer"),
+            r#"{"queue":"zh-hotline"}"#.into(),
+        ),
+        (5, format!("/v1/contacts/{mine}/abandon"), String::new()),
+    ];
+    for (item, path, body) in singles {
+        let single = a1.post(&path, body).await.unwrap();
+        assert_eq!(
+            json!({"status": single.status, "error": single.json()["error"]}),
+            results[item],
+            "item {item}"
+        );
+    }
+    let r = admin.get(&format!("/v1/contacts/{other}")).await.unwrap();
+    assert_eq!(r.json()["contact"]["state"], "offered");
+
+    // Admin acts for any agent: all good is 200, and the state is durable like single calls.
+    let batch = json!([
+        {"contact": other, "action": "accept", "agent": "a-2"},
+        {"contact": other, "action": "complete", "agent": "a-2"},
+        {"contact": mine, "action": "complete", "agent": "a-1"},
+    ]);
+    let r = admin
+        .post("/v1/contact-actions", batch.to_string())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    for (id, state) in [(&other, "completed"), (&mine, "completed")] {
+        let r = admin.get(&format!("/v1/contacts/{id}")).await.unwrap();
+        let s = r.json()["contact"]["state"].as_str().unwrap().to_string();
+        assert!(s == state || s == "wrap-up", "{id}: {s}");
+    }
+    // Whole-body errors as for contact batches.
+    let r = admin.post("/v1/contact-actions", "[]").await.unwrap();
+    assert_eq!(error_of(&r), (400, "invalid-batch-size".into(), None));
+    // The rate limit is charged per action.
+    let mut slow = d.client(SLOW).await;
+    let four: Vec<Value> = (0..4)
+        .map(|_| json!({"contact": "none", "action": "abandon"}))
+        .collect();
+    let r = slow
+        .post("/v1/contact-actions", Value::from(four).to_string())
         .await
         .unwrap();
     assert_eq!(error_of(&r).0, 429);

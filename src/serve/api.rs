@@ -37,9 +37,10 @@ use super::metrics::Metrics;
 use super::shutdown::Shutdown;
 
 /// Every route the daemon serves: method and path, in the OpenAPI document's syntax.
-pub const ROUTES: [(&str, &str); 16] = [
+pub const ROUTES: [(&str, &str); 17] = [
     ("POST", "/v1/contacts"),
     ("POST", "/v1/contact-batches"),
+    ("POST", "/v1/contact-actions"),
     ("GET", "/v1/contacts/{id}"),
     ("POST", "/v1/contacts/{id}/accept"),
     ("POST", "/v1/contacts/{id}/complete"),
@@ -138,9 +139,10 @@ impl FromRequestParts<Arc<Shared>> for Caller {
 
 /// Builds the router over `shared`.
 pub fn router(shared: Arc<Shared>) -> axum::Router {
-    let handlers: [MethodRouter<Arc<Shared>>; 16] = [
+    let handlers: [MethodRouter<Arc<Shared>>; 17] = [
         post(create_contact),
         post(create_contacts),
+        post(contact_actions),
         get(get_contact),
         post(accept),
         post(complete),
@@ -335,7 +337,7 @@ fn answer(a: Answer) -> Response {
         }
         Ok(Reply::Stats(stats)) => json(StatusCode::OK, &stats),
         Ok(Reply::Health(h)) => json(StatusCode::OK, &h),
-        Ok(Reply::Batch(answers)) => batch_answer(answers),
+        Ok(Reply::Batch(answers)) => batch_answer(answers, StatusCode::CREATED),
         Err(e) => e.into_response(),
     }
 }
@@ -357,62 +359,100 @@ async fn create_contact(State(s): St, caller: Caller, body: Body) -> Response {
 async fn create_contacts(State(s): St, caller: Caller, body: Body) -> Response {
     let run = async {
         caller.check(Permission::Contacts, None)?;
-        let items = read_batch(&s, body).await?;
-        s.auth.charge(&caller, items.len() as f64 - 1.0)?;
-        // Items that did not parse keep their error in place; the rest go to the router.
-        let mut ops = Vec::with_capacity(items.len());
-        let slots: Vec<Option<ApiError>> = items
-            .into_iter()
-            .map(|item| match item {
-                Ok(contact) => {
-                    ops.push(Op::Create(contact));
-                    None
-                }
-                Err(e) => Some(e),
-            })
-            .collect();
-        let applied = if ops.is_empty() {
-            Vec::new()
-        } else {
-            let request = |reply| Request::Batch {
-                ops,
-                actor: caller.actor(),
-                reply,
-            };
-            match s.call(request).await? {
-                Reply::Batch(answers) => answers,
-                _ => {
-                    return Err(ApiError::new(
-                        500,
-                        "internal",
-                        "the router answered a batch with something else",
-                    ))
-                }
-            }
-        };
-        let mut applied = applied.into_iter();
-        let answers = slots
-            .into_iter()
-            .map(|slot| match slot {
-                Some(e) => Err(e),
-                None => applied.next().unwrap_or_else(|| {
-                    Err(ApiError::new(
-                        500,
-                        "internal",
-                        "the router answered fewer items than it was sent",
-                    ))
-                }),
-            })
-            .collect();
-        Ok(Reply::Batch(answers))
+        let items = read_batch::<NewContact>(&s, body, "contacts").await?;
+        run_batch(
+            &s,
+            &caller,
+            items.into_iter().map(|i| i.map(Op::Create)).collect(),
+        )
+        .await
     };
     answer(run.await)
 }
 
-/// Reads a batch body: a JSON array of 1 to `max_batch_items` contacts. The whole body fails
-/// (400) only if it is not such an array; an item that does not type as a contact gets its
-/// own error naming the field within the item.
-async fn read_batch(s: &Shared, body: Body) -> Result<Vec<Result<NewContact, ApiError>>, ApiError> {
+/// `POST /v1/contact-actions`: a JSON array of agent-side actions on contacts (accept,
+/// complete, transfer, abandon), each with the meaning, permission check and errors of its
+/// single route. Applied in order, durable in one group commit, charged one per action; all
+/// succeeded answers 200, some failed 207. An agent token may batch only its own actions:
+/// each item goes through [`action_op`], the one permission check the single routes use too,
+/// and the engine's check that the agent holds the contact.
+async fn contact_actions(State(s): St, caller: Caller, body: Body) -> Response {
+    let run = async {
+        caller.check(Permission::ContactAccess, None)?;
+        let items = read_batch::<ActionItem>(&s, body, "actions").await?;
+        let ops = items
+            .into_iter()
+            .map(|i| i.and_then(|item| action_op(&caller, item)))
+            .collect();
+        run_batch(&s, &caller, ops).await
+    };
+    match run.await {
+        Ok(Reply::Batch(answers)) => batch_answer(answers, StatusCode::OK),
+        other => answer(other),
+    }
+}
+
+/// Sends the operations of a batch to the router as one request: the token bucket is charged
+/// one per item (the request itself already paid one), items that failed before reaching the
+/// router keep their error in place, and the rest are applied in order and made durable in one
+/// group commit before any answer is sent.
+async fn run_batch(s: &Shared, caller: &Caller, items: Vec<Result<Op, ApiError>>) -> Answer {
+    s.auth.charge(caller, items.len() as f64 - 1.0)?;
+    let mut ops = Vec::with_capacity(items.len());
+    let slots: Vec<Option<ApiError>> = items
+        .into_iter()
+        .map(|item| match item {
+            Ok(op) => {
+                ops.push(op);
+                None
+            }
+            Err(e) => Some(e),
+        })
+        .collect();
+    let applied = if ops.is_empty() {
+        Vec::new()
+    } else {
+        let request = |reply| Request::Batch {
+            ops,
+            actor: caller.actor(),
+            reply,
+        };
+        match s.call(request).await? {
+            Reply::Batch(answers) => answers,
+            _ => {
+                return Err(ApiError::new(
+                    500,
+                    "internal",
+                    "the router answered a batch with something else",
+                ))
+            }
+        }
+    };
+    let mut applied = applied.into_iter();
+    let answers = slots
+        .into_iter()
+        .map(|slot| match slot {
+            Some(e) => Err(e),
+            None => applied.next().unwrap_or_else(|| {
+                Err(ApiError::new(
+                    500,
+                    "internal",
+                    "the router answered fewer items than it was sent",
+                ))
+            }),
+        })
+        .collect();
+    Ok(Reply::Batch(answers))
+}
+
+/// Reads a batch body: a JSON array of 1 to `max_batch_items` items (`noun` names them in the
+/// error). The whole body fails (400) only if it is not such an array; an item that does not
+/// type gets its own error naming the field within the item.
+async fn read_batch<T: DeserializeOwned>(
+    s: &Shared,
+    body: Body,
+    noun: &str,
+) -> Result<Vec<Result<T, ApiError>>, ApiError> {
     let bytes = read_body(s, body).await?;
     let size = |n: usize| {
         if n == 0 || n > s.max_batch_items {
@@ -420,7 +460,7 @@ async fn read_batch(s: &Shared, body: Body) -> Result<Vec<Result<NewContact, Api
                 400,
                 "invalid-batch-size",
                 format!(
-                    "expected 1 to {} contacts in the array, found {n}",
+                    "expected 1 to {} {noun} in the array, found {n}",
                     s.max_batch_items
                 ),
             ));
@@ -429,17 +469,18 @@ async fn read_batch(s: &Shared, body: Body) -> Result<Vec<Result<NewContact, Api
     };
     // Most batches are all well-formed: type them in one pass, and go item by item (through a
     // generic JSON value) only to find which items are not.
-    if let Ok(contacts) = serde_json::from_slice::<Vec<NewContact>>(&bytes) {
-        size(contacts.len())?;
-        return Ok(contacts.into_iter().map(Ok).collect());
+    if let Ok(items) = serde_json::from_slice::<Vec<T>>(&bytes) {
+        size(items.len())?;
+        return Ok(items.into_iter().map(Ok).collect());
     }
     let values: Vec<serde_json::Value> = parse_json(&bytes)?;
     size(values.len())?;
-    Ok(values.into_iter().map(from_value::<NewContact>).collect())
+    Ok(values.into_iter().map(from_value::<T>).collect())
 }
 
-/// 201 when every item succeeded, 207 when some did not; one result per item, in order.
-fn batch_answer(answers: Vec<Answer>) -> Response {
+/// `all_ok` (201 for creates, 200 for actions) when every item succeeded, 207 when some did
+/// not; one result per item, in order.
+fn batch_answer(answers: Vec<Answer>, all_ok_status: StatusCode) -> Response {
     #[derive(Serialize)]
     struct Item<'a> {
         status: u16,
@@ -480,7 +521,7 @@ fn batch_answer(answers: Vec<Answer>) -> Response {
         })
         .collect();
     let status = if all_ok {
-        StatusCode::CREATED
+        all_ok_status
     } else {
         StatusCode::MULTI_STATUS
     };
@@ -503,25 +544,83 @@ struct AgentBody {
     agent: Option<String>,
 }
 
-async fn agent_action(s: &Shared, caller: &Caller, id: String, body: Body, accept: bool) -> Answer {
-    let b: AgentBody = read_json(s, body, Some(AgentBody::default())).await?;
-    let agent = match (b.agent, &caller.agent) {
-        (Some(a), _) => a,
-        (None, Some(me)) => me.to_string(),
-        (None, None) => {
-            return Err(
-                ApiError::new(400, "invalid-field", "expected `agent`: the agent who acts")
-                    .field("agent"),
-            )
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferBody {
+    queue: String,
+}
+
+/// One item of `POST /v1/contact-actions`: the contact, the action, and the body fields of
+/// the action's single route.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "action", rename_all = "lowercase", deny_unknown_fields)]
+enum ActionItem {
+    Accept {
+        contact: String,
+        #[serde(default)]
+        agent: Option<String>,
+    },
+    Complete {
+        contact: String,
+        #[serde(default)]
+        agent: Option<String>,
+    },
+    Transfer {
+        contact: String,
+        queue: String,
+    },
+    Abandon {
+        contact: String,
+    },
+}
+
+/// What an action becomes once its caller may do it: the one permission check of the action
+/// routes, single or batched (the engine then checks that an agent holds the contact).
+fn action_op(caller: &Caller, item: ActionItem) -> Result<Op, ApiError> {
+    let acting_agent = |agent: Option<String>| -> Result<String, ApiError> {
+        let agent = match (agent, &caller.agent) {
+            (Some(a), _) => a,
+            (None, Some(me)) => me.to_string(),
+            (None, None) => {
+                return Err(ApiError::new(
+                    400,
+                    "invalid-field",
+                    "expected `agent`: the agent who acts",
+                )
+                .field("agent"))
+            }
+        };
+        caller.check(Permission::AgentSelf, Some(&agent))?;
+        Ok(agent)
+    };
+    match item {
+        ActionItem::Accept { contact, agent } => Ok(Op::Accept {
+            agent: acting_agent(agent)?,
+            contact,
+        }),
+        ActionItem::Complete { contact, agent } => Ok(Op::Complete {
+            agent: acting_agent(agent)?,
+            contact,
+        }),
+        ActionItem::Transfer { contact, queue } => {
+            caller.check(Permission::ContactAccess, None)?;
+            Ok(Op::Transfer { contact, queue })
         }
-    };
-    caller.check(Permission::AgentSelf, Some(&agent))?;
-    let op = if accept {
-        Op::Accept { contact: id, agent }
+        ActionItem::Abandon { contact } => {
+            caller.check(Permission::Contacts, None)?;
+            Ok(Op::Abandon { contact })
+        }
+    }
+}
+
+async fn agent_action(s: &Shared, caller: &Caller, id: String, body: Body, accept: bool) -> Answer {
+    let AgentBody { agent } = read_json(s, body, Some(AgentBody::default())).await?;
+    let item = if accept {
+        ActionItem::Accept { contact: id, agent }
     } else {
-        Op::Complete { contact: id, agent }
+        ActionItem::Complete { contact: id, agent }
     };
-    s.op(op, caller.actor()).await
+    s.op(action_op(caller, item)?, caller.actor()).await
 }
 
 async fn accept(State(s): St, caller: Caller, Path(id): Path<String>, body: Body) -> Response {
@@ -532,24 +631,12 @@ async fn complete(State(s): St, caller: Caller, Path(id): Path<String>, body: Bo
     answer(agent_action(&s, &caller, id, body, false).await)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TransferBody {
-    queue: String,
-}
-
 async fn transfer(State(s): St, caller: Caller, Path(id): Path<String>, body: Body) -> Response {
     let run = async {
         caller.check(Permission::ContactAccess, None)?;
-        let b: TransferBody = read_json(&s, body, None).await?;
-        s.op(
-            Op::Transfer {
-                contact: id,
-                queue: b.queue,
-            },
-            caller.actor(),
-        )
-        .await
+        let TransferBody { queue } = read_json(&s, body, None).await?;
+        let item = ActionItem::Transfer { contact: id, queue };
+        s.op(action_op(&caller, item)?, caller.actor()).await
     };
     answer(run.await)
 }
@@ -562,7 +649,8 @@ async fn abandon(State(s): St, caller: Caller, Path(id): Path<String>, body: Bod
     let run = async {
         caller.check(Permission::Contacts, None)?;
         let Empty {} = read_json(&s, body, Some(Empty {})).await?;
-        s.op(Op::Abandon { contact: id }, caller.actor()).await
+        let item = ActionItem::Abandon { contact: id };
+        s.op(action_op(&caller, item)?, caller.actor()).await
     };
     answer(run.await)
 }
