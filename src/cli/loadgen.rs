@@ -15,8 +15,9 @@
 //! With `--batch K` arrivals are sent K at a time through `POST /v1/contact-batches`: a batch
 //! leaves when it holds K contacts or when its first contact has waited `--linger-ms`,
 //! whichever comes first. The wait in the batch counts in the latency (it is measured from
-//! each contact's scheduled arrival). Agents still accept and complete one contact per call:
-//! the API has no batch or automatic accept.
+//! each contact's scheduled arrival). The agents' accepts and completes are then batched the
+//! same way (K per `POST /v1/contact-actions`, the same linger), as a CTI gateway acting for
+//! many agents would; latency is still measured per contact, create to assignment.
 //!
 //! The target must be a loopback address: this is a load test of a daemon on this machine.
 
@@ -34,7 +35,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp};
 use serde::Serialize;
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use super::Global;
 use crate::serve::client::Client;
@@ -77,10 +78,11 @@ pub struct LoadgenArgs {
     #[arg(long)]
     pub http2: bool,
     /// Contacts per create request: 1 sends each to `POST /v1/contacts`; more sends them in
-    /// batches to `POST /v1/contact-batches` (at most the daemon's `limits.max_batch_items`).
+    /// batches to `POST /v1/contact-batches`, and agents' accepts and completes in batches to
+    /// `POST /v1/contact-actions` (at most the daemon's `limits.max_batch_items`).
     #[arg(long, default_value_t = 1)]
     pub batch: usize,
-    /// With `--batch` above 1: most milliseconds a contact waits for its batch to fill.
+    /// With `--batch` above 1: most milliseconds a contact or action waits for its batch.
     #[arg(long, default_value_t = 1.0)]
     pub linger_ms: f64,
     #[arg(long, default_value_t = 1)]
@@ -250,6 +252,14 @@ struct Ctx {
     start: Instant,
     handle: Duration,
     give_up: Instant,
+    /// With `--batch` above 1: where agents' actions wait for their batch.
+    actions: Option<mpsc::UnboundedSender<PendingAction>>,
+}
+
+/// An agent's action waiting for its batch, and where its item's status goes.
+struct PendingAction {
+    body: String,
+    reply: oneshot::Sender<Result<u16, String>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -464,8 +474,26 @@ async fn drive(
         start,
         handle,
         give_up: start + end + Duration::from_secs(10),
+        actions: None,
     };
     let linger = Duration::from_secs_f64(args.linger_ms / 1000.0);
+    let ctx = if args.batch > 1 {
+        let (tx, rx) = mpsc::unbounded_channel();
+        // Outside the join set: it runs until the generator stops, not until load drains.
+        tokio::spawn(batch_actions(
+            agent_pool.clone(),
+            tally.clone(),
+            rx,
+            args.batch,
+            linger,
+        ));
+        Ctx {
+            actions: Some(tx),
+            ..ctx
+        }
+    } else {
+        ctx
+    };
     let mut pending: Vec<Arrival> = Vec::with_capacity(args.batch);
     let mut first_pending = start;
     loop {
@@ -716,24 +744,14 @@ impl Ctx {
                 s.push((offset, latency, at_create));
             }
         }
-        let agent_body = format!("{{\"agent\":\"{agent}\"}}");
         for (step, verb) in ["accept", "complete"].into_iter().enumerate() {
             if step == 1 {
                 tokio::time::sleep(self.handle).await;
             }
-            let r = self
-                .agent_pool
-                .call(
-                    true,
-                    &format!("/v1/contacts/{id}/{verb}"),
-                    agent_body.clone(),
-                )
-                .await;
-            tally.requests.fetch_add(1, Relaxed);
-            match r {
-                Ok(a) if a.status == 200 => {}
-                Ok(a) => {
-                    tally.error(format!("{verb} {}", a.status));
+            match self.act(&id, verb, &agent).await {
+                Ok(200) => {}
+                Ok(status) => {
+                    tally.error(format!("{verb} {status}"));
                     return;
                 }
                 Err(e) => {
@@ -743,6 +761,96 @@ impl Ctx {
             }
         }
         tally.completed.fetch_add(1, Relaxed);
+    }
+}
+
+impl Ctx {
+    /// One agent action (`accept` or `complete`): alone, or in the next batch of actions.
+    /// Answers the action's status.
+    async fn act(&self, id: &str, verb: &str, agent: &str) -> Result<u16, String> {
+        let Some(actions) = &self.actions else {
+            let body = format!("{{\"agent\":\"{agent}\"}}");
+            let r = self
+                .agent_pool
+                .call(true, &format!("/v1/contacts/{id}/{verb}"), body)
+                .await;
+            self.tally.requests.fetch_add(1, Relaxed);
+            return r.map(|a| a.status);
+        };
+        let (reply, rx) = oneshot::channel();
+        // Ids and agent names are plain URL-safe words: no JSON escaping is needed.
+        let body = format!(r#"{{"contact":"{id}","action":"{verb}","agent":"{agent}"}}"#);
+        actions
+            .send(PendingAction { body, reply })
+            .map_err(|_| "the action batcher stopped".to_string())?;
+        rx.await
+            .unwrap_or_else(|_| Err("the action batch was dropped".into()))
+    }
+}
+
+/// Gathers agents' actions into batches: one leaves when it holds `k` actions or when its first
+/// has waited `linger`, whichever comes first, as arrivals do.
+async fn batch_actions(
+    pool: Arc<Pool>,
+    tally: Arc<Tally>,
+    mut rx: mpsc::UnboundedReceiver<PendingAction>,
+    k: usize,
+    linger: Duration,
+) {
+    while let Some(first) = rx.recv().await {
+        let deadline = tokio::time::Instant::now() + linger;
+        let mut batch = vec![first];
+        while batch.len() < k {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(a)) => batch.push(a),
+                _ => break,
+            }
+        }
+        tokio::spawn(send_actions(pool.clone(), tally.clone(), batch));
+    }
+}
+
+/// Sends one batch of actions and hands each its item's status.
+async fn send_actions(pool: Arc<Pool>, tally: Arc<Tally>, batch: Vec<PendingAction>) {
+    let mut body = String::with_capacity(batch.iter().map(|a| a.body.len() + 1).sum::<usize>() + 2);
+    body.push('[');
+    for (k, a) in batch.iter().enumerate() {
+        if k > 0 {
+            body.push(',');
+        }
+        body.push_str(&a.body);
+    }
+    body.push(']');
+    let r = pool.call(true, "/v1/contact-actions", body).await;
+    tally.requests.fetch_add(1, Relaxed);
+    let statuses = match r {
+        Ok(a) if a.status == 200 || a.status == 207 => {
+            match serde_json::from_slice::<BatchCreated>(&a.body) {
+                Ok(r) if r.results.len() == batch.len() => {
+                    Ok(r.results.iter().map(|i| i.status).collect::<Vec<_>>())
+                }
+                Ok(r) => Err(format!(
+                    "action batch answered {} results for {} actions",
+                    r.results.len(),
+                    batch.len()
+                )),
+                Err(e) => Err(format!("action batch answer: {e}")),
+            }
+        }
+        Ok(a) => Err(format!("action batch {}", a.status)),
+        Err(e) => Err(format!("action batch: {e}")),
+    };
+    match statuses {
+        Ok(statuses) => {
+            for (a, status) in batch.into_iter().zip(statuses) {
+                let _ = a.reply.send(Ok(status));
+            }
+        }
+        Err(e) => {
+            for a in batch {
+                let _ = a.reply.send(Err(e.clone()));
+            }
+        }
     }
 }
 
