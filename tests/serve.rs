@@ -1203,6 +1203,24 @@ async fn a_batch_of_actions_answers_each_item_as_its_single_route_would() {
     }
     let r = admin.get(&format!("/v1/contacts/{other}")).await.unwrap();
     assert_eq!(r.json()["contact"]["state"], "offered");
+    // The integration role is held to the single routes' rules too: no accept for an agent.
+    let item = json!([{"contact": other, "action": "accept", "agent": "a-2"}]);
+    let r = platform
+        .post("/v1/contact-actions", item.to_string())
+        .await
+        .unwrap();
+    let single = platform
+        .post(
+            &format!("/v1/contacts/{other}/accept"),
+            json!({"agent": "a-2"}).to_string(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((r.status, single.status), (207, 403));
+    assert_eq!(
+        r.json()["results"][0],
+        json!({"status": 403, "error": single.json()["error"]})
+    );
 
     // Admin acts for any agent: all good is 200, and the state is durable like single calls.
     let batch = json!([
