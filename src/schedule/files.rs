@@ -78,38 +78,66 @@ fn writer(path: &Path) -> Result<csv::Writer<std::fs::File>, ScheduleError> {
     Ok(csv::Writer::from_writer(file))
 }
 
+const SCHEDULE_HEADER: [&str; 7] = [
+    "group", "template", "day", "start", "end", "breaks", "count",
+];
+const COVERAGE_HEADER: [&str; 6] = ["queue", "start", "required", "allocated", "over", "under"];
+const ALLOCATION_HEADER: [&str; 4] = ["start", "group", "queue", "agents"];
+const ROSTER_HEADER: [&str; 9] = [
+    "agent",
+    "name",
+    "group",
+    "template",
+    "date",
+    "start",
+    "end",
+    "breaks",
+    "primary_skill",
+];
+
+/// Writes one CSV file: the header, then one record per row.
+fn write_table<const N: usize>(
+    path: &Path,
+    header: [&str; N],
+    rows: impl Iterator<Item = [String; N]>,
+) -> Result<(), ScheduleError> {
+    let mut w = writer(path)?;
+    w.write_record(header).map_err(|e| csv_err(path, e))?;
+    for row in rows {
+        w.write_record(row).map_err(|e| csv_err(path, e))?;
+    }
+    w.flush().map_err(io_err(path))
+}
+
+/// Writes a summary as pretty JSON with a final newline.
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), ScheduleError> {
+    let json =
+        serde_json::to_string_pretty(value).map_err(|e| ScheduleError::Internal(e.to_string()))?;
+    std::fs::write(path, json + "\n").map_err(io_err(path))
+}
+
 /// Writes schedule.csv, coverage.csv, allocation.csv and summary.json into `dir` (created if
 /// needed).
 pub fn write_plan(plan: &ShiftPlan, dir: &Path) -> Result<(), ScheduleError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let path = dir.join("schedule.csv");
-    let mut w = writer(&path)?;
-    let e = |e| csv_err(&path, e);
-    w.write_record([
-        "group", "template", "day", "start", "end", "breaks", "count",
-    ])
-    .map_err(e)?;
-    for s in &plan.shifts {
-        w.write_record([
-            s.group.clone(),
-            s.template.clone(),
-            s.day.to_string(),
-            s.start.to_rfc3339(),
-            s.end.to_rfc3339(),
-            fmt_breaks(&s.breaks),
-            s.count.to_string(),
-        ])
-        .map_err(e)?;
-    }
-    w.flush().map_err(io_err(&path))?;
-
+    write_table(
+        &dir.join("schedule.csv"),
+        SCHEDULE_HEADER,
+        plan.shifts.iter().map(|s| {
+            [
+                s.group.clone(),
+                s.template.clone(),
+                s.day.to_string(),
+                s.start.to_rfc3339(),
+                s.end.to_rfc3339(),
+                fmt_breaks(&s.breaks),
+                s.count.to_string(),
+            ]
+        }),
+    )?;
     write_coverage(&plan.coverage, &plan.allocation, dir)?;
 
-    let path = dir.join("summary.json");
-    let json = serde_json::to_string_pretty(&plan.summary)
-        .map_err(|e| ScheduleError::Internal(e.to_string()))?;
-    std::fs::write(&path, json + "\n").map_err(io_err(&path))?;
-    Ok(())
+    write_json(&dir.join("summary.json"), &plan.summary)
 }
 
 /// Writes coverage.csv (queue × interval) and allocation.csv (group × queue × interval) into
@@ -119,40 +147,32 @@ pub fn write_coverage(
     allocation: &[AllocationRow],
     dir: &Path,
 ) -> Result<(), ScheduleError> {
-    let path = dir.join("coverage.csv");
-    let mut w = writer(&path)?;
-    let e = |e| csv_err(&path, e);
-    w.write_record(["queue", "start", "required", "allocated", "over", "under"])
-        .map_err(e)?;
-    for c in coverage {
-        w.write_record([
-            c.queue.clone(),
-            c.start.to_rfc3339(),
-            fmt_num(c.required),
-            fmt_num(c.allocated),
-            fmt_num(c.over),
-            fmt_num(c.under),
-        ])
-        .map_err(e)?;
-    }
-    w.flush().map_err(io_err(&path))?;
-
-    let path = dir.join("allocation.csv");
-    let mut w = writer(&path)?;
-    let e = |e| csv_err(&path, e);
-    w.write_record(["start", "group", "queue", "agents"])
-        .map_err(e)?;
-    for a in allocation {
-        w.write_record([
-            a.start.to_rfc3339(),
-            a.group.clone(),
-            a.queue.clone(),
-            fmt_num(a.agents),
-        ])
-        .map_err(e)?;
-    }
-    w.flush().map_err(io_err(&path))?;
-    Ok(())
+    write_table(
+        &dir.join("coverage.csv"),
+        COVERAGE_HEADER,
+        coverage.iter().map(|c| {
+            [
+                c.queue.clone(),
+                c.start.to_rfc3339(),
+                fmt_num(c.required),
+                fmt_num(c.allocated),
+                fmt_num(c.over),
+                fmt_num(c.under),
+            ]
+        }),
+    )?;
+    write_table(
+        &dir.join("allocation.csv"),
+        ALLOCATION_HEADER,
+        allocation.iter().map(|a| {
+            [
+                a.start.to_rfc3339(),
+                a.group.clone(),
+                a.queue.clone(),
+                fmt_num(a.agents),
+            ]
+        }),
+    )
 }
 
 /// Writes roster.csv, roster-summary.json and `calendars/<agent>.ics` (one per rostered agent)
@@ -163,41 +183,24 @@ pub fn write_roster(
     produced: DateTime<chrono::Utc>,
 ) -> Result<(), ScheduleError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let path = dir.join("roster.csv");
-    let mut w = writer(&path)?;
-    let e = |e| csv_err(&path, e);
-    w.write_record([
-        "agent",
-        "name",
-        "group",
-        "template",
-        "date",
-        "start",
-        "end",
-        "breaks",
-        "primary_skill",
-    ])
-    .map_err(e)?;
-    for a in &roster.assignments {
-        w.write_record([
-            a.agent.clone(),
-            a.name.clone(),
-            a.group.clone(),
-            a.template.clone(),
-            a.date.to_string(),
-            a.start.to_rfc3339(),
-            a.end.to_rfc3339(),
-            fmt_breaks(&a.breaks),
-            a.primary_skill.clone(),
-        ])
-        .map_err(e)?;
-    }
-    w.flush().map_err(io_err(&path))?;
-
-    let path = dir.join("roster-summary.json");
-    let json = serde_json::to_string_pretty(&roster.summary)
-        .map_err(|e| ScheduleError::Internal(e.to_string()))?;
-    std::fs::write(&path, json + "\n").map_err(io_err(&path))?;
+    write_table(
+        &dir.join("roster.csv"),
+        ROSTER_HEADER,
+        roster.assignments.iter().map(|a| {
+            [
+                a.agent.clone(),
+                a.name.clone(),
+                a.group.clone(),
+                a.template.clone(),
+                a.date.to_string(),
+                a.start.to_rfc3339(),
+                a.end.to_rfc3339(),
+                fmt_breaks(&a.breaks),
+                a.primary_skill.clone(),
+            ]
+        }),
+    )?;
+    write_json(&dir.join("roster-summary.json"), &roster.summary)?;
 
     let calendars = dir.join("calendars");
     std::fs::create_dir_all(&calendars).map_err(io_err(&calendars))?;
@@ -348,9 +351,7 @@ fn shift_fields(
 
 /// Reads schedule.csv written by [`write_plan`], each shift with its line number.
 pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<(usize, PlannedShift)>, ScheduleError> {
-    let header = [
-        "group", "template", "day", "start", "end", "breaks", "count",
-    ];
+    let header = SCHEDULE_HEADER;
     let mut out = Vec::new();
     for (line, rec) in records(path, &header)? {
         let err = |m: String| field_err(path, line, m);
@@ -380,17 +381,7 @@ pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<(usize, PlannedShift)>, 
 /// Reads roster.csv written by [`write_roster`]: one [`Assignment`] per row, in file order.
 /// Breaks are local wall-clock times in `tz`, placed from the shift start on as in schedule.csv.
 pub fn read_roster(path: &Path, tz: Tz) -> Result<Vec<Assignment>, ScheduleError> {
-    let header = [
-        "agent",
-        "name",
-        "group",
-        "template",
-        "date",
-        "start",
-        "end",
-        "breaks",
-        "primary_skill",
-    ];
+    let header = ROSTER_HEADER;
     let mut out = Vec::new();
     for (line, rec) in records(path, &header)? {
         let err = |m: String| field_err(path, line, m);
@@ -423,7 +414,7 @@ pub fn read_roster(path: &Path, tz: Tz) -> Result<Vec<Assignment>, ScheduleError
 
 /// Reads coverage.csv written by [`write_plan`].
 pub fn read_coverage(path: &Path) -> Result<Vec<CoverageRow>, ScheduleError> {
-    let header = ["queue", "start", "required", "allocated", "over", "under"];
+    let header = COVERAGE_HEADER;
     let mut out = Vec::new();
     for (line, rec) in records(path, &header)? {
         let err = |m: String| field_err(path, line, m);
@@ -454,7 +445,7 @@ pub fn read_coverage(path: &Path) -> Result<Vec<CoverageRow>, ScheduleError> {
 
 /// Reads allocation.csv written by [`write_plan`].
 pub fn read_allocation(path: &Path) -> Result<Vec<AllocationRow>, ScheduleError> {
-    let header = ["start", "group", "queue", "agents"];
+    let header = ALLOCATION_HEADER;
     let mut out = Vec::new();
     for (line, rec) in records(path, &header)? {
         let err = |m: String| field_err(path, line, m);
