@@ -87,6 +87,11 @@ pub struct LoadgenArgs {
     pub linger_ms: f64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Also write every measured contact to this CSV (`scheduled_ms,sent_ms,assigned_ms,
+    /// at_create`, offsets from the start of the run), to see when in the run a tail happened
+    /// and whether the generator or the daemon was late.
+    #[arg(long)]
+    pub samples: Option<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -191,9 +196,8 @@ struct Tally {
     /// Contacts of batches still being served (their tasks are outside the join set).
     in_flight: AtomicU64,
     errors: Mutex<HashMap<String, u64>>,
-    /// (scheduled offset µs, latency µs, assigned at create), for contacts scheduled after
-    /// the ramp.
-    samples: Mutex<Vec<(u64, u64, bool)>>,
+    /// Contacts scheduled after the ramp.
+    samples: Mutex<Vec<Sample>>,
     /// When each contact was assigned (offset µs), all contacts.
     assigned_at: Mutex<Vec<u64>>,
 }
@@ -232,6 +236,22 @@ struct BatchItem<'a> {
     status: u16,
     #[serde(borrow)]
     contact: Option<CreatedContact<'a>>,
+}
+
+/// One measured contact's times, in µs from the start of the run.
+#[derive(Clone, Copy)]
+struct Sample {
+    scheduled: u64,
+    /// When its create request was handed to the connection pool.
+    sent: u64,
+    assigned: u64,
+    at_create: bool,
+}
+
+impl Sample {
+    fn latency(&self) -> u64 {
+        self.assigned.saturating_sub(self.scheduled)
+    }
 }
 
 /// One arrival on its way: its id, create body and scheduled time.
@@ -573,14 +593,17 @@ async fn drive(
         .map(|a| a.iter().filter(|&&t| t >= from && t < to).count())
         .unwrap_or(0);
     let steady = in_window as f64 / window;
-    let at_create = samples.iter().filter(|s| s.2).count();
-    samples.sort_unstable_by_key(|s| s.1);
+    if let Some(path) = &args.samples {
+        write_samples(path, &samples)?;
+    }
+    let at_create = samples.iter().filter(|s| s.at_create).count();
+    samples.sort_unstable_by_key(Sample::latency);
     let pct = |p: f64| -> f64 {
         if samples.is_empty() {
             return f64::NAN;
         }
         let k = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1;
-        samples[k].1 as f64 / 1000.0
+        samples[k].latency() as f64 / 1000.0
     };
     Ok(Report {
         target: args.target.clone(),
@@ -618,6 +641,7 @@ async fn drive(
 /// One contact created alone, then assigned, accepted and completed.
 async fn contact(ctx: Ctx, arrival: Arrival) {
     let rx = ctx.wait_for_offer(&arrival.id);
+    let sent = Instant::now();
     let created = ctx.pool.call(true, "/v1/contacts", arrival.body).await;
     ctx.tally.requests.fetch_add(1, Relaxed);
     let answer = match created {
@@ -631,7 +655,7 @@ async fn contact(ctx: Ctx, arrival: Arrival) {
     };
     ctx.tally.created.fetch_add(1, Relaxed);
     let (id, scheduled, measured) = (arrival.id, arrival.scheduled, arrival.measured);
-    ctx.serve(id, scheduled, measured, offer, rx).await;
+    ctx.serve(id, (scheduled, sent), measured, offer, rx).await;
 }
 
 /// Contacts created in one batch request; each then goes on as a task of its own.
@@ -646,6 +670,7 @@ async fn contact_batch(ctx: Ctx, batch: Vec<Arrival>) {
         body.push_str(&a.body);
     }
     body.push(']');
+    let sent = Instant::now();
     let created = ctx.pool.call(true, "/v1/contact-batches", body).await;
     ctx.tally.requests.fetch_add(1, Relaxed);
     let fail = |what: String| {
@@ -679,7 +704,8 @@ async fn contact_batch(ctx: Ctx, batch: Vec<Arrival>) {
         let ctx = ctx.clone();
         ctx.tally.in_flight.fetch_add(1, Relaxed);
         tokio::spawn(async move {
-            ctx.serve(arrival.id, arrival.scheduled, arrival.measured, offer, rx)
+            let times = (arrival.scheduled, sent);
+            ctx.serve(arrival.id, times, arrival.measured, offer, rx)
                 .await;
             ctx.tally.in_flight.fetch_sub(1, Relaxed);
         });
@@ -706,12 +732,12 @@ impl Ctx {
         self.waiters.lock().ok().map(|mut w| w.remove(id));
     }
 
-    /// After the create: learns the assignment (from the answer, or the event stream), then
-    /// accepts, holds and completes.
+    /// After the create (`times`: when it was scheduled and sent): learns the assignment (from
+    /// the answer, or the event stream), then accepts, holds and completes.
     async fn serve(
         &self,
         id: Arc<str>,
-        scheduled: Instant,
+        times: (Instant, Instant),
         measured: bool,
         offered_now: Option<String>,
         rx: oneshot::Receiver<String>,
@@ -738,10 +764,15 @@ impl Ctx {
             a.push(now.saturating_duration_since(self.start).as_micros() as u64);
         }
         if measured {
-            let latency = now.saturating_duration_since(scheduled).as_micros() as u64;
-            let offset = scheduled.saturating_duration_since(self.start).as_micros() as u64;
+            let offset = |t: Instant| t.saturating_duration_since(self.start).as_micros() as u64;
+            let sample = Sample {
+                scheduled: offset(times.0),
+                sent: offset(times.1),
+                assigned: offset(now),
+                at_create,
+            };
             if let Ok(mut s) = tally.samples.lock() {
-                s.push((offset, latency, at_create));
+                s.push(sample);
             }
         }
         for (step, verb) in ["accept", "complete"].into_iter().enumerate() {
@@ -852,6 +883,23 @@ async fn send_actions(pool: Arc<Pool>, tally: Arc<Tally>, batch: Vec<PendingActi
             }
         }
     }
+}
+
+fn write_samples(path: &std::path::Path, samples: &[Sample]) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let mut out = String::from("scheduled_ms,sent_ms,assigned_ms,at_create\n");
+    let ms = |us: u64| us as f64 / 1000.0;
+    for s in samples {
+        let _ = writeln!(
+            out,
+            "{:.3},{:.3},{:.3},{}",
+            ms(s.scheduled),
+            ms(s.sent),
+            ms(s.assigned),
+            s.at_create
+        );
+    }
+    std::fs::write(path, out).with_context(|| format!("--samples: writing {}", path.display()))
 }
 
 fn print_report(r: &Report) {

@@ -89,6 +89,7 @@ impl Shared {
             self.metrics.intake_full.fetch_add(1, Relaxed);
             return Err(full());
         }
+        let entered = std::time::Instant::now();
         match self.intake.try_send(request) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
@@ -101,8 +102,13 @@ impl Shared {
                 return Err(ApiError::unavailable("the daemon is shutting down"));
             }
         }
-        rx.await
-            .unwrap_or_else(|_| Err(ApiError::unavailable("the daemon stopped before answering")))
+        let answer = rx
+            .await
+            .unwrap_or_else(|_| Err(ApiError::unavailable("the daemon stopped before answering")));
+        self.metrics
+            .router_seconds
+            .observe(entered.elapsed().as_secs_f64());
+        answer
     }
 
     async fn op(&self, op: Op, actor: Actor) -> Answer {

@@ -1495,6 +1495,7 @@ pub fn run(
         }
         metrics.intake_depth_add(-(units as i64));
         let now = clock.now();
+        let applying = Instant::now();
         let mut fx = Effects {
             log: Vec::new(),
             publish: publish(),
@@ -1543,6 +1544,9 @@ pub fn run(
             }
             continue;
         }
+        metrics
+            .engine_batch_seconds
+            .observe(applying.elapsed().as_secs_f64());
         let mut snapshot = None;
         if snapshot_every > 0 && engine.log_entries() - last_snapshot >= snapshot_every {
             // A copy here costs the engine a pause; encoding and writing it happen elsewhere.

@@ -80,6 +80,11 @@ pub struct Metrics {
     pub log_bytes: AtomicU64,
     pub commits: AtomicU64,
     pub sync_seconds: Histogram<14>,
+    /// From a request entering the intake to its reply being released: the router's share
+    /// of a request's latency (engine queue, engine, group commit), without HTTP.
+    pub router_seconds: Histogram<14>,
+    /// The engine's time to apply one batch of requests.
+    pub engine_batch_seconds: Histogram<14>,
     pub commit_entries: Histogram<10>,
     /// The engine's pause to copy itself for a snapshot, and the time to encode and write it.
     pub snapshot_copy_seconds: Histogram<14>,
@@ -105,6 +110,8 @@ impl Metrics {
             log_bytes: AtomicU64::new(0),
             commits: AtomicU64::new(0),
             sync_seconds: Histogram::new(LATENCY_BOUNDS),
+            router_seconds: Histogram::new(LATENCY_BOUNDS),
+            engine_batch_seconds: Histogram::new(LATENCY_BOUNDS),
             commit_entries: Histogram::new(BATCH_BOUNDS),
             snapshot_copy_seconds: Histogram::new(LATENCY_BOUNDS),
             snapshot_write_seconds: Histogram::new(LATENCY_BOUNDS),
@@ -255,6 +262,16 @@ impl Metrics {
             &mut out,
             "peakcrew_log_sync_seconds",
             "Time to write and sync one group commit.",
+        );
+        self.router_seconds.render(
+            &mut out,
+            "peakcrew_router_seconds",
+            "From a request entering the router's intake to its reply being released (engine queue, engine and group commit; no HTTP).",
+        );
+        self.engine_batch_seconds.render(
+            &mut out,
+            "peakcrew_engine_batch_seconds",
+            "Time the engine took to apply one batch of requests.",
         );
         self.commit_entries.render(
             &mut out,
