@@ -11,6 +11,7 @@
 //! by [`scenario`]. See `ARCHITECTURE.md` for the map and its invariants.
 
 pub mod cli;
+pub mod cow;
 pub mod csv_rows;
 pub mod forecast;
 pub mod history;

@@ -13,15 +13,18 @@
 //! contact's `epoch` moves on every transition, which invalidates its pending timers.
 
 use std::collections::VecDeque;
+use std::hash::BuildHasherDefault;
 
 use serde::{Deserialize, Serialize};
+
+use crate::cow::{ChunkedQueue, ShardedMap};
 
 use crate::model::{Channel, Language, Queue, Skill, SkillLevel};
 use crate::scenario::Scenario;
 
 use super::index::{
-    lane_bucket, BucketLayout, ContactIndex, Entry, FxMap, IdSet, Lane, LaneEntry, LaneKey, Pool,
-    Ring, Timer, TimerKind, Timers,
+    lane_bucket, BucketLayout, ContactIndex, Entry, FxHasher, FxMap, IdSet, Lane, LaneEntry,
+    LaneKey, Pool, Ring, Timer, TimerKind, Timers,
 };
 use super::policy::{
     channel_index, escalation_queue_name, PolicyErrors, RoutingPolicy, Selection, Urgency,
@@ -338,8 +341,10 @@ pub struct Router {
     pub(super) idle_total: u32,
     pub(super) free_total: u64,
     pub(super) queue_waiting: Vec<u32>,
-    pub(super) customers: FxMap<CustomerId, (u32, Millis)>,
-    pub(super) customer_log: VecDeque<(Millis, CustomerId)>,
+    /// Copy-on-write (see `crate::cow`): with a day's sticky window these hold every
+    /// customer of the day, and the daemon copies the core for each snapshot.
+    pub(super) customers: ShardedMap<CustomerId, (u32, Millis), BuildHasherDefault<FxHasher>>,
+    pub(super) customer_log: ChunkedQueue<(Millis, CustomerId)>,
     pub(super) blocked_contacts: Vec<(u32, u32)>,
     pub(super) blocked_agents: Vec<u32>,
 }
@@ -587,8 +592,8 @@ impl Router {
             idle_total: 0,
             free_total: 0,
             queue_waiting: vec![0; n_queues],
-            customers: FxMap::default(),
-            customer_log: VecDeque::new(),
+            customers: ShardedMap::default(),
+            customer_log: ChunkedQueue::new(),
             blocked_contacts: Vec::new(),
             blocked_agents: Vec::new(),
         };

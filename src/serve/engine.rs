@@ -20,6 +20,8 @@
 //! service level, both updated only from the core's events.
 
 use std::collections::HashMap;
+
+use crate::cow::{ChunkedVec, ShardedMap};
 use std::hash::{Hash, Hasher};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
@@ -314,12 +316,14 @@ pub struct Engine {
     languages: Vec<Arc<str>>,
     language_ix: HashMap<Arc<str>, u16>,
     skills: HashMap<Arc<str>, ()>,
-    contacts: Vec<ContactRec>,
-    contact_ix: HashMap<Arc<str>, u32>,
-    agents: Vec<Arc<str>>,
-    agent_ix: HashMap<Arc<str>, u32>,
-    customers: Vec<Arc<str>>,
-    customer_ix: HashMap<Arc<str>, u32>,
+    // The tables that grow with every contact are copy-on-write (see `crate::cow`): the
+    // snapshot copy costs a pause of microseconds, and growth never rehashes them whole.
+    contacts: ChunkedVec<ContactRec>,
+    contact_ix: ShardedMap<Arc<str>, u32>,
+    agents: ChunkedVec<Arc<str>>,
+    agent_ix: ShardedMap<Arc<str>, u32>,
+    customers: ChunkedVec<Arc<str>>,
+    customer_ix: ShardedMap<Arc<str>, u32>,
     counters: Vec<QueueCounters>,
     log_entries: u64,
     scratch: Vec<Event>,
@@ -394,12 +398,12 @@ impl Engine {
             languages,
             language_ix,
             skills,
-            contacts: Vec::new(),
-            contact_ix: HashMap::new(),
-            agents: Vec::new(),
-            agent_ix: HashMap::new(),
-            customers: Vec::new(),
-            customer_ix: HashMap::new(),
+            contacts: ChunkedVec::new(),
+            contact_ix: ShardedMap::default(),
+            agents: ChunkedVec::new(),
+            agent_ix: ShardedMap::default(),
+            customers: ChunkedVec::new(),
+            customer_ix: ShardedMap::default(),
             log_entries: 0,
             scratch: Vec::with_capacity(64),
         })
@@ -1363,7 +1367,7 @@ impl Engine {
     }
 }
 
-fn index_of<'a>(keys: impl Iterator<Item = &'a Arc<str>>) -> HashMap<Arc<str>, u32> {
+fn index_of<'a>(keys: impl Iterator<Item = &'a Arc<str>>) -> ShardedMap<Arc<str>, u32> {
     keys.enumerate()
         .map(|(i, k)| (k.clone(), i as u32))
         .collect()
@@ -1373,9 +1377,9 @@ fn index_of<'a>(keys: impl Iterator<Item = &'a Arc<str>>) -> HashMap<Arc<str>, u
 #[derive(Serialize)]
 struct SavedRef<'a> {
     router: &'a Router,
-    contacts: &'a [ContactRec],
-    agents: &'a [Arc<str>],
-    customers: &'a [Arc<str>],
+    contacts: &'a ChunkedVec<ContactRec>,
+    agents: &'a ChunkedVec<Arc<str>>,
+    customers: &'a ChunkedVec<Arc<str>>,
     counters: &'a [QueueCounters],
     log_entries: u64,
 }
@@ -1384,9 +1388,9 @@ struct SavedRef<'a> {
 #[derive(Deserialize)]
 struct Saved {
     router: Router,
-    contacts: Vec<ContactRec>,
-    agents: Vec<Arc<str>>,
-    customers: Vec<Arc<str>>,
+    contacts: ChunkedVec<ContactRec>,
+    agents: ChunkedVec<Arc<str>>,
+    customers: ChunkedVec<Arc<str>>,
     counters: Vec<QueueCounters>,
     log_entries: u64,
 }

@@ -167,7 +167,10 @@ pub async fn serve(
         let (snapshots, metrics) = (snapshots.clone(), metrics.clone());
         std::thread::Builder::new()
             .name("peakcrew-snapshot".into())
-            .spawn(move || snapshot::run(snapshots, copy_rx, metrics))
+            .spawn(move || {
+                lower_this_threads_priority();
+                snapshot::run(snapshots, copy_rx, metrics)
+            })
             .map_err(ServeError::Io)?
     };
 
@@ -292,4 +295,19 @@ pub async fn serve(
         }
     }
     outcome
+}
+
+/// Encoding and writing a snapshot takes a core for 100 ms or more; at a lower priority it
+/// yields to the threads that answer requests instead of delaying them (Linux: the nice
+/// value of the calling thread only). Raising one's nice value needs no privilege; if it
+/// fails the snapshot is written at normal priority all the same.
+fn lower_this_threads_priority() {
+    // SAFETY: setpriority reads no memory of ours; who = 0 is the calling thread on Linux.
+    let r = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+    if r != 0 {
+        tracing::debug!(
+            "could not lower the snapshot thread's priority: {}",
+            std::io::Error::last_os_error()
+        );
+    }
 }
