@@ -622,6 +622,33 @@ async fn a_compacted_store_survives_kill_9_and_replays_exactly() {
     assert!(test_started.elapsed() < Duration::from_secs(60));
 }
 
+/// A store written before the log had segments (one `commands.log`) opens: its log becomes
+/// the first segment and nothing in it is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_file_store_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "", "");
+    let store = dir.path().join("store");
+    let d = Daemon::start(&config);
+    let mut c = d.client(ADMIN).await;
+    for i in 0..3 {
+        let body = json!({"id": format!("old-{i}"), "queue": "zh-returns-chat"}).to_string();
+        assert_eq!(c.post("/v1/contacts", body).await.unwrap().status, 201);
+    }
+    d.kill9();
+    // The single file of the previous version: the same header and records.
+    let first = store.join("commands-00000000000000000000.log");
+    std::fs::rename(&first, store.join("commands.log")).unwrap();
+    assert_eq!(segments(&store), vec![]);
+
+    let d = Daemon::start(&config);
+    assert_eq!(d.started["recovered_entries"], 3);
+    assert_eq!(segments(&store), vec![(0, first)]);
+    assert!(!store.join("commands.log").exists());
+    let mut c = d.client(ADMIN).await;
+    assert_eq!(c.get("/v1/contacts/old-2").await.unwrap().status, 200);
+}
+
 /// A graceful stop (SIGTERM) writes a snapshot of everything applied, and the next start
 /// loads it and replays nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,8 @@
 //!
 //! `config` is a fingerprint of the routing policy, the catalog and the build: a snapshot is
 //! only valid for the configuration that produced it (the core's state is in the units of its
-//! resolved policy), so after a change of policy or queues recovery replays the whole log.
+//! resolved policy), so after a change of policy, queues or build recovery replays the whole
+//! log — which a compacted log no longer has (see invariant 3).
 //!
 //! # Invariants
 //!
