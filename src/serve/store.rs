@@ -361,7 +361,7 @@ impl Log {
         remove_unfinished_segments(dir)?;
         adopt_legacy_log(dir)?;
         let list = segments(dir)?;
-        let (recovered, path, file, segment_bytes) = if list.is_empty() {
+        let (recovered, path, mut file, segment_bytes) = if list.is_empty() {
             let epoch_unix_ms = unix_ms();
             let (path, file, header_bytes) = create_segment(dir, 0, epoch_unix_ms)?;
             let recovered = Recovered {
@@ -389,7 +389,6 @@ impl Log {
             }
             (recovered, path, file, whole_len)
         };
-        let mut file = file;
         file.seek(SeekFrom::End(0)).map_err(io_error(&path))?;
         let segment_first = recovered.segments.last().map_or(0, |s| s.first);
         Ok((
