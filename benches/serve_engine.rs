@@ -146,6 +146,7 @@ fn recovery(c: &mut Criterion) {
         dir: snap_dir.path().to_path_buf(),
         fingerprint: snapshot::fingerprint(&s.policy, &s.catalog),
         epoch_unix_ms: epoch,
+        keep_log: s.durability.keep_log,
     };
     let written = snapshots.write(&engine).unwrap();
     for i in LIVES * 9 / 10..LIVES {
@@ -156,11 +157,9 @@ fn recovery(c: &mut Criterion) {
         let (mut log, _) = store::Log::open(full_dir.path(), false).unwrap();
         log.append(&fx.log).unwrap();
     }
-    std::fs::copy(
-        full_dir.path().join("commands.log"),
-        snap_dir.path().join("commands.log"),
-    )
-    .unwrap();
+    for (_, segment) in store::segments(full_dir.path()).unwrap() {
+        std::fs::copy(&segment, snap_dir.path().join(segment.file_name().unwrap())).unwrap();
+    }
     let records = engine.log_entries();
     eprintln!(
         "recovery: {records} records; snapshot covers {} records, {} bytes",

@@ -368,20 +368,27 @@ async fn check_acked(d: &Daemon, acked: &Acked) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
-    let dir = tempfile::tempdir().unwrap();
-    // Snapshots every 100 records, so kills land before, during and after snapshot writes and
-    // restarts recover from a snapshot plus the log's tail.
-    let config = write_config(dir.path(), "", "[server.durability]\nsnapshot_every = 100");
-    let mut from_snapshots = 0;
+/// What [`crash_rounds`] saw.
+struct CrashRun {
+    acked: Acked,
+    /// `recovered_from_snapshot` and `log_first_record` of each restart.
+    from_snapshots: Vec<(u64, u64)>,
+    /// `serve --replay-only` of the final store, equal to the live state.
+    replay: Value,
+}
+
+/// Logs agents in, then runs `rounds` rounds of concurrent load, each on a restarted daemon:
+/// every round but the last ends in kill -9 at a random moment. After every restart everything
+/// acknowledged must be there; at the end the live state must equal `serve --replay-only`.
+async fn crash_rounds(config: &Path, rounds: u64, seed: u64) -> CrashRun {
+    let mut from_snapshots = Vec::new();
     let acked = Arc::new(Mutex::new(Acked::default()));
-    let mut rng = ChaCha8Rng::seed_from_u64(20251111);
-    let test_started = Instant::now();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut replay = Value::Null;
 
     // Agents log in once; their logins are acknowledged state like any other.
     {
-        let d = Daemon::start(&config);
+        let d = Daemon::start(config);
         let mut c = d.client(ADMIN).await;
         let skills = [
             ("presales", 4),
@@ -403,11 +410,13 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
         d.kill9();
     }
 
-    let rounds = 5;
     for round in 0..rounds {
-        let d = Daemon::start(&config);
+        let d = Daemon::start(config);
         assert!(d.started["recovered_entries"].as_u64().unwrap() >= 16);
-        from_snapshots += d.started["recovered_from_snapshot"].as_u64().unwrap();
+        from_snapshots.push((
+            d.started["recovered_from_snapshot"].as_u64().unwrap(),
+            d.started["log_first_record"].as_u64().unwrap(),
+        ));
         let snapshot = acked.lock().unwrap().clone();
         check_acked(&d, &snapshot).await;
 
@@ -438,7 +447,7 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
         for w in 0..6 {
             workers.push(tokio::spawn(worker(
                 d.addr,
-                (round * 10 + w) as u64,
+                seed * 1000 + round * 10 + w,
                 acked.clone(),
                 stop.clone(),
                 deadline,
@@ -468,7 +477,7 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
             d.kill9();
             let out = Command::new(env!("CARGO_BIN_EXE_peakcrew"))
                 .args(["serve", "--replay-only", "--config"])
-                .arg(&config)
+                .arg(config)
                 .args(["--until-ms", &live["now_ms"].to_string()])
                 .output()
                 .unwrap();
@@ -477,7 +486,7 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
                 "{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            let replay: Value = serde_json::from_slice(&out.stdout).unwrap();
+            replay = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(replay["log_entries"], live["log_entries"]);
             assert_eq!(
                 replay["state_digest"], live["state_digest"],
@@ -490,29 +499,65 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
             assert_eq!(replay["stats"]["queues"], live["queues"]);
         }
     }
-
-    // Every acknowledged contact is in the log exactly once, and no contact was accepted
-    // twice (this workload never logs out nor lets an offer time out).
-    let log = std::fs::read_to_string(dir.path().join("store/commands.log")).unwrap();
-    let mut creates: HashMap<String, u32> = HashMap::new();
-    let mut accepts: HashMap<String, u32> = HashMap::new();
-    for line in log.lines().skip(1) {
-        let v: Value = serde_json::from_str(&line[9..]).unwrap();
-        if let Some(c) = v.get("create") {
-            *creates.entry(c["id"].as_str().unwrap().into()).or_default() += 1;
-        }
-        if let Some(a) = v.get("accept") {
-            *accepts
-                .entry(a["contact"].as_str().unwrap().into())
-                .or_default() += 1;
-        }
-    }
-    let acked = acked.lock().unwrap();
+    let acked = acked.lock().unwrap().clone();
     assert!(
         acked.created.len() > 50,
         "too little load: {}",
         acked.created.len()
     );
+    CrashRun {
+        acked,
+        from_snapshots,
+        replay,
+    }
+}
+
+/// The store's log segments, in record order: (first record, path).
+fn segments(store: &Path) -> Vec<(u64, PathBuf)> {
+    let mut out: Vec<(u64, PathBuf)> = std::fs::read_dir(store)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let name = path.file_name()?.to_str()?;
+            let first = name.strip_prefix("commands-")?.strip_suffix(".log")?;
+            Some((first.parse().ok()?, path))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    // Snapshots every 100 records, so kills land before, during and after snapshot writes and
+    // restarts recover from a snapshot plus the log's tail.
+    let config = write_config(dir.path(), "", "[server.durability]\nsnapshot_every = 100");
+    let test_started = Instant::now();
+    let run = crash_rounds(&config, 5, 20251111).await;
+
+    // Every acknowledged contact is in the log exactly once, and no contact was accepted
+    // twice (this workload never logs out nor lets an offer time out). The log is whole.
+    let segments = segments(&dir.path().join("store"));
+    assert_eq!(segments[0].0, 0);
+    assert_eq!(run.replay["from_snapshot"], 0);
+    let mut creates: HashMap<String, u32> = HashMap::new();
+    let mut accepts: HashMap<String, u32> = HashMap::new();
+    for (_, segment) in &segments {
+        let log = std::fs::read_to_string(segment).unwrap();
+        for line in log.lines().skip(1) {
+            let v: Value = serde_json::from_str(&line[9..]).unwrap();
+            if let Some(c) = v.get("create") {
+                *creates.entry(c["id"].as_str().unwrap().into()).or_default() += 1;
+            }
+            if let Some(a) = v.get("accept") {
+                *accepts
+                    .entry(a["contact"].as_str().unwrap().into())
+                    .or_default() += 1;
+            }
+        }
+    }
+    let acked = &run.acked;
     assert!(
         acked.accepted.len() > 10,
         "too few accepts: {}",
@@ -522,12 +567,86 @@ async fn kill_9_mid_load_loses_nothing_acknowledged_and_replays_exactly() {
         assert_eq!(creates.get(id), Some(&1), "{id}");
     }
     assert!(creates.values().all(|&n| n == 1));
-    assert!(from_snapshots > 0, "no restart recovered from a snapshot");
+    assert!(
+        run.from_snapshots.iter().any(|&(n, _)| n > 0),
+        "no restart recovered from a snapshot"
+    );
     assert!(
         accepts.values().all(|&n| n == 1),
         "a contact was accepted twice"
     );
     assert!(test_started.elapsed() < Duration::from_secs(60));
+}
+
+/// With `keep_log = "since-snapshots"` the same crashes lose nothing acknowledged, the live
+/// state still equals `--replay-only` (now started from a snapshot), and the log's early
+/// segments are gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compacted_store_survives_kill_9_and_replays_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        "",
+        "[server.durability]\nsnapshot_every = 100\nkeep_log = \"since-snapshots\"",
+    );
+    let test_started = Instant::now();
+    let run = crash_rounds(&config, 3, 20251112).await;
+
+    let store = dir.path().join("store");
+    let segments = segments(&store);
+    let first = segments[0].0;
+    let total = run.replay["log_entries"].as_u64().unwrap();
+    assert!(
+        first > 0 && !store.join("commands-00000000000000000000.log").exists(),
+        "the log was not compacted: {segments:?}"
+    );
+    // Only the tail since the oldest snapshot kept (and segments ended by snapshots that a
+    // kill kept from being written) remains.
+    assert!(segments.len() <= 8, "{segments:?}");
+    assert!(total > first + 100, "{total} records, first {first}");
+    assert_eq!(run.replay["log_first_record"], first);
+    let from = run.replay["from_snapshot"].as_u64().unwrap();
+    assert!(from >= first && from <= total, "{}", run.replay);
+    assert!(store.join(format!("snapshot-{from:020}.snap")).exists());
+    // A restart found a compacted log, and every restart recovered from a snapshot covering
+    // what the log no longer held.
+    assert!(
+        run.from_snapshots.iter().any(|&(_, first)| first > 0)
+            && run
+                .from_snapshots
+                .iter()
+                .all(|&(from, first)| from >= first),
+        "(from snapshot, log's first record) of each restart: {:?}",
+        run.from_snapshots
+    );
+    assert!(test_started.elapsed() < Duration::from_secs(60));
+}
+
+/// A store written before the log had segments (one `commands.log`) opens: its log becomes
+/// the first segment and nothing in it is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_file_store_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "", "");
+    let store = dir.path().join("store");
+    let d = Daemon::start(&config);
+    let mut c = d.client(ADMIN).await;
+    for i in 0..3 {
+        let body = json!({"id": format!("old-{i}"), "queue": "zh-returns-chat"}).to_string();
+        assert_eq!(c.post("/v1/contacts", body).await.unwrap().status, 201);
+    }
+    d.kill9();
+    // The single file of the previous version: the same header and records.
+    let first = store.join("commands-00000000000000000000.log");
+    std::fs::rename(&first, store.join("commands.log")).unwrap();
+    assert_eq!(segments(&store), vec![]);
+
+    let d = Daemon::start(&config);
+    assert_eq!(d.started["recovered_entries"], 3);
+    assert_eq!(segments(&store), vec![(0, first)]);
+    assert!(!store.join("commands.log").exists());
+    let mut c = d.client(ADMIN).await;
+    assert_eq!(c.get("/v1/contacts/old-2").await.unwrap().status, 200);
 }
 
 /// A graceful stop (SIGTERM) writes a snapshot of everything applied, and the next start

@@ -34,7 +34,8 @@ pub struct ServeArgs {
     #[arg(long)]
     pub stop_after: Option<f64>,
     /// Replay the store's log without serving (read-only, no lock) and print the resulting
-    /// state's digests and statistics as JSON.
+    /// state's digests and statistics as JSON. A compacted log is replayed from the oldest
+    /// usable snapshot it continues (`from_snapshot` in the output).
     #[arg(long)]
     pub replay_only: bool,
     /// With --replay-only: let time pass to this daemon time (ms) after the last record, to
@@ -72,6 +73,16 @@ pub fn run(args: ServeArgs, global: Global) -> anyhow::Result<ExitCode> {
     }
     if args.replay_only {
         let summary = serve::replay_store(&settings, &settings.store, args.until_ms)?;
+        if summary.log_first_record > 0 {
+            eprintln!(
+                "note: the log of {} starts at record {} (older segments were compacted away); \
+                 replayed from the snapshot of {} records and the {} records after it",
+                settings.store.display(),
+                summary.log_first_record,
+                summary.from_snapshot,
+                summary.log_entries - summary.from_snapshot
+            );
+        }
         super::print_json(&summary)?;
         return Ok(ExitCode::SUCCESS);
     }

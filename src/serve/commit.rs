@@ -7,6 +7,10 @@
 //! are released in log order, reads included: a reply never reflects a command that is not
 //! yet on disk.
 //!
+//! A batch that carries a snapshot copy ends a write: once it is durable the copy goes to the
+//! snapshot thread and the log's current segment ends there, so segments end at snapshot
+//! positions and compaction can remove whole segments a snapshot covers.
+//!
 //! A failed write or sync leaves the disk in an unknown state, and the core has already
 //! applied the batch, so the daemon cannot go on: every waiting request gets 503, the failure
 //! is reported, and the daemon stops. A restart replays what did reach the disk.
@@ -64,7 +68,8 @@ pub fn run(
     let mut buf: Vec<u8> = Vec::new();
     while let Ok(first) = commits.recv() {
         pending.push(first);
-        while pending.len() < MAX_BATCHES {
+        // A batch with a snapshot copy ends the write, so its segment can end with it.
+        while pending.len() < MAX_BATCHES && pending.last().is_some_and(|c| c.snapshot.is_none()) {
             match commits.try_recv() {
                 Ok(c) => pending.push(c),
                 Err(_) => break,
@@ -97,8 +102,14 @@ pub fn run(
         for mut c in pending.drain(..) {
             // The batch is durable, so a copy taken at its end covers only logged records.
             if let (Some(copy), Some(tx)) = (c.snapshot.take(), &snapshots) {
-                if let Err(TrySendError::Full(_)) = tx.try_send(copy) {
-                    tracing::debug!("a snapshot is still being written; skipping this one");
+                match tx.try_send(copy) {
+                    // The copy covers every record logged so far (its batch is the write's
+                    // last): the next records go to a new segment.
+                    Ok(()) => log.end_segment(),
+                    Err(TrySendError::Full(_)) => {
+                        tracing::debug!("a snapshot is still being written; skipping this one")
+                    }
+                    Err(TrySendError::Disconnected(_)) => {}
                 }
             }
             for (reply, answer) in c.replies {

@@ -69,6 +69,8 @@ pub struct Durability {
     /// recovery replays only the records after the newest snapshot. One is also written on
     /// graceful shutdown.
     pub snapshot_every: u64,
+    /// Which log records are kept on disk.
+    pub keep_log: KeepLog,
 }
 
 impl Default for Durability {
@@ -77,8 +79,21 @@ impl Default for Durability {
             fsync: true,
             max_batch: 4096,
             snapshot_every: 200_000,
+            keep_log: KeepLog::All,
         }
     }
+}
+
+/// Which records of the command log stay on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeepLog {
+    /// Every record, for ever: an audit trail, and `serve --replay-only` replays from record 0.
+    #[default]
+    All,
+    /// Only what recovery can use: after each snapshot, log segments whose records are all
+    /// covered by the oldest snapshot kept are removed. Needs snapshots.
+    SinceSnapshots,
 }
 
 /// Bounds that keep memory and work finite under any load.
@@ -345,6 +360,14 @@ fn check_server(s: &ServerConfig) -> Vec<(String, String)> {
             format!("expected 0 (no snapshots) or 100 to 1000000000 records, found {every}"),
         );
     }
+    if s.durability.keep_log == KeepLog::SinceSnapshots && every == 0 {
+        push(
+            "server.durability.keep_log".into(),
+            "\"since-snapshots\" removes log records once snapshots cover them, so it needs \
+             snapshots: set snapshot_every above 0 or keep_log = \"all\""
+                .into(),
+        );
+    }
     let l = &s.limits;
     let ranges: [(&str, u64, u64, u64); 5] = [
         ("max_body_bytes", l.max_body_bytes, 256, 64 << 20),
@@ -537,6 +560,40 @@ min_proficiency = 2
                 (17, "policy.min_proficiency"),
                 (18, "policy.queues.nowhere"),
             ],
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn keep_log_is_checked_where_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("serve.toml");
+        let write = |durability: &str| {
+            let text = format!(
+                "[server]\nlisten = \"127.0.0.1:0\"\nscenario = \"{}\"\nstore = \"st\"\n\
+                 policy_file = \"{}\"\n[server.durability]\n{durability}\n\
+                 [[server.tokens]]\nname = \"ops\"\nrole = \"admin\"\ntoken = \"0123456789abcdef\"\n",
+                root().join("scenarios/double11.toml").display(),
+                root().join("config/router.toml").display(),
+            );
+            std::fs::write(&p, text).unwrap();
+            Settings::load(&p)
+        };
+        let s = write("keep_log = \"since-snapshots\"").unwrap();
+        assert_eq!(s.durability.keep_log, KeepLog::SinceSnapshots);
+        assert_eq!(write("").unwrap().durability.keep_log, KeepLog::All);
+        let err = write("keep_log = \"sometimes\"").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "serve.toml:7:12: server.durability.keep_log: unknown variant `sometimes`"
+            ),
+            "{err}"
+        );
+        let err = write("snapshot_every = 0\nkeep_log = \"since-snapshots\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("serve.toml:8:1: server.durability.keep_log: \"since-snapshots\" removes"),
             "{err}"
         );
     }

@@ -13,9 +13,10 @@
 //!   request, applies it at the daemon's clock, logs what the core accepted and translates
 //!   between the API's string ids and the core's integers.
 //! - `commit`: group commit — makes each batch durable, then releases its replies and events.
-//! - [`store`]: the append-only command log with checksums, its recovery and its lock.
+//! - [`store`]: the append-only command log (segment files, checksummed records), its
+//!   recovery, its compaction and its lock.
 //! - [`snapshot`]: periodic and shutdown snapshots of the engine, so recovery replays only the
-//!   log's tail.
+//!   log's tail; with `keep_log = "since-snapshots"`, the removal of log segments they cover.
 //! - `events`: fan-out of events to the all-events and per-agent streams.
 //! - [`metrics`]: atomics and the Prometheus text of `/metrics`.
 //! - [`client`]: a small HTTP/1.1 client for the load generator and the tests.
@@ -36,9 +37,14 @@
 //!    connections all have limits; past them callers get 413 or 429, slow streams are told
 //!    what they missed, and memory does not grow with load.
 //!
-//! Recovery loads the newest valid snapshot (see [`snapshot`]) and replays the log records
-//! after it; without one it replays the whole log. Either way the result is the same state
-//! (`tests/serve.rs` and the unit tests here compare the digests).
+//! Recovery loads the newest valid snapshot (see [`snapshot`]) that the log continues and
+//! replays the log records after it; if that fails it tries the older snapshot, then the whole
+//! log. Either way the result is the same state (`tests/serve.rs` and the unit tests compare
+//! the digests). A compacted log (one whose first segment does not start at record 0) can only
+//! be recovered from a snapshot covering at least the records before it; without a usable one
+//! recovery fails and says which records are missing, rather than replay part of the log.
+//! `serve --replay-only` replays the whole log when it starts at record 0, and otherwise starts
+//! from the oldest usable snapshot the log continues, and says so.
 
 pub mod api;
 pub mod auth;
@@ -54,7 +60,7 @@ mod shutdown;
 pub mod snapshot;
 pub mod store;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::routing::{Millis, PolicyErrors};
@@ -80,6 +86,19 @@ pub enum ServeError {
     },
     #[error("{0}")]
     Failed(String),
+    #[error(
+        "cannot rebuild the state of {dir}: its log starts at record {first}, so records \
+         0..{first} are only in snapshots (the segments holding them were removed by log \
+         compaction, keep_log = \"since-snapshots\", or deleted), and no snapshot covering them \
+         can be used{snapshots}. Restore a snapshot of this configuration covering at least \
+         {first} records, or the removed log segments."
+    )]
+    Compacted {
+        dir: PathBuf,
+        first: u64,
+        /// Each snapshot tried and why it could not be used (or that there was none).
+        snapshots: String,
+    },
     #[error(transparent)]
     Io(std::io::Error),
 }
@@ -90,6 +109,8 @@ pub struct Recovery {
     pub log: Log,
     pub clock: Clock,
     pub entries: u64,
+    /// The first record the log holds: 0 unless compaction removed segments.
+    pub log_first_record: u64,
     /// Of `entries`, how many the loaded snapshot covered (0: the whole log was replayed).
     pub from_snapshot: u64,
     pub dropped_bytes: u64,
@@ -98,8 +119,8 @@ pub struct Recovery {
     pub snapshots: snapshot::Snapshots,
 }
 
-/// Opens and locks the store, loads its newest valid snapshot (if any) and replays the log's
-/// records after it through the engine.
+/// Opens and locks the store, loads its newest valid snapshot that the log continues (if
+/// any) and replays the log's records after it through the engine.
 pub fn recover(settings: &Settings) -> Result<Recovery, ServeError> {
     let started = Instant::now();
     let (log, recovered) = Log::open(&settings.store, settings.durability.fsync)?;
@@ -107,32 +128,14 @@ pub fn recover(settings: &Settings) -> Result<Recovery, ServeError> {
         dir: settings.store.clone(),
         fingerprint: snapshot::fingerprint(&settings.policy, &settings.catalog),
         epoch_unix_ms: recovered.epoch_unix_ms,
+        keep_log: settings.durability.keep_log,
     };
-    let loaded = snapshots.load_newest(&settings.policy, &settings.catalog, recovered.len());
-    let (engine, from_snapshot) = match loaded {
-        Some(mut engine) => {
-            let covers = engine.log_entries();
-            let tail = recovered.entries(covers)?;
-            match tail.iter().try_for_each(|e| engine.replay(e)) {
-                Ok(()) => (engine, covers),
-                Err(e) => {
-                    tracing::warn!(
-                        "the log after the snapshot of {covers} records does not replay on it \
-                         ({e}); replaying the whole log instead"
-                    );
-                    let all = recovered.entries(0)?;
-                    (replay(settings, &all, recovered.epoch_unix_ms)?, 0)
-                }
-            }
-        }
-        None => {
-            let all = recovered.entries(0)?;
-            (replay(settings, &all, recovered.epoch_unix_ms)?, 0)
-        }
-    };
+    snapshots.remove_unfinished();
+    let (engine, from_snapshot) = rebuild(settings, &snapshots, &recovered, Start::NewestSnapshot)?;
     Ok(Recovery {
         clock: Clock::new(recovered.epoch_unix_ms, engine.now()),
         entries: recovered.len(),
+        log_first_record: recovered.first(),
         from_snapshot,
         dropped_bytes: recovered.dropped_bytes,
         elapsed: started.elapsed(),
@@ -140,6 +143,78 @@ pub fn recover(settings: &Settings) -> Result<Recovery, ServeError> {
         engine,
         log,
         snapshots,
+    })
+}
+
+/// Where a rebuild of the state starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Start {
+    /// The newest usable snapshot, then older ones, then the whole log: the quickest way
+    /// (recovery).
+    NewestSnapshot,
+    /// The whole log if it starts at record 0, else the oldest usable snapshot the log
+    /// continues: the most replayed (`--replay-only`).
+    WholeLog,
+}
+
+/// Rebuilds the state of everything `recovered` holds, from where `start` says. A snapshot is
+/// usable if it is valid for this configuration and log, the log continues it, and the log's
+/// records after it replay on it. A log that does not start at record 0 is never replayed
+/// without a snapshot; without a usable one that is an error naming the missing records.
+/// Returns the engine and how many records the snapshot it started from covered (0: none).
+fn rebuild(
+    settings: &Settings,
+    snapshots: &snapshot::Snapshots,
+    recovered: &store::Recovered,
+    start: Start,
+) -> Result<(Engine, u64), ServeError> {
+    let whole_log = recovered.first() == 0;
+    let replay_all = || -> Result<(Engine, u64), ServeError> {
+        let all = recovered.entries(0)?;
+        Ok((replay(settings, &all, recovered.epoch_unix_ms)?, 0))
+    };
+    if whole_log && start == Start::WholeLog {
+        return replay_all();
+    }
+    let mut list = snapshots.list().unwrap_or_else(|e| {
+        tracing::warn!("cannot list snapshots in {}: {e}", snapshots.dir.display());
+        Vec::new()
+    });
+    if start == Start::NewestSnapshot {
+        list.reverse();
+    }
+    let mut skipped = String::new();
+    for (covers, path) in list {
+        let why = match snapshots.load(
+            &path,
+            covers,
+            &settings.policy,
+            &settings.catalog,
+            recovered.first()..=recovered.len(),
+        ) {
+            Ok(mut engine) => {
+                let tail = recovered.entries(covers)?;
+                match tail.iter().try_for_each(|e| engine.replay(e)) {
+                    Ok(()) => return Ok((engine, covers)),
+                    Err(e) => format!("the log after it does not replay on it ({e})"),
+                }
+            }
+            Err(why) => why,
+        };
+        tracing::warn!("skipping snapshot {}: {why}", path.display());
+        skipped.push_str(&format!("\n  {}: {why}", path.display()));
+    }
+    if whole_log {
+        return replay_all();
+    }
+    Err(ServeError::Compacted {
+        dir: snapshots.dir.clone(),
+        first: recovered.first(),
+        snapshots: if skipped.is_empty() {
+            ": there is no snapshot in the store".into()
+        } else {
+            format!(":{skipped}\n")
+        },
     })
 }
 
@@ -161,6 +236,11 @@ pub fn replay(
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ReplaySummary {
     pub log_entries: u64,
+    /// The first record the log holds: 0 unless compaction removed segments.
+    pub log_first_record: u64,
+    /// Records covered by the snapshot the replay started from: 0 when the whole log was
+    /// replayed, otherwise (a compacted log) the oldest usable snapshot the log continues.
+    pub from_snapshot: u64,
     pub last_at_ms: Millis,
     pub now_ms: Millis,
     pub state_digest: String,
@@ -169,8 +249,9 @@ pub struct ReplaySummary {
     pub stats: engine::StatsOut,
 }
 
-/// Replays a store without locking or changing it; with `until`, lets time pass to it, so the
-/// result compares with what a running daemon showed at that time.
+/// Replays a store without locking or changing it: the whole log, or for a compacted log the
+/// oldest usable snapshot the log continues and the records after it. With `until`, lets time
+/// pass to it, so the result compares with what a running daemon showed at that time.
 pub fn replay_store(
     settings: &Settings,
     store: &Path,
@@ -178,9 +259,15 @@ pub fn replay_store(
 ) -> Result<ReplaySummary, ServeError> {
     let started = Instant::now();
     let recovered = Log::read(store)?;
-    let entries = recovered.entries(0)?;
-    let mut engine = replay(settings, &entries, recovered.epoch_unix_ms)?;
-    let last = entries.last().map_or(0, |e| e.at);
+    let snapshots = snapshot::Snapshots {
+        dir: store.to_path_buf(),
+        fingerprint: snapshot::fingerprint(&settings.policy, &settings.catalog),
+        epoch_unix_ms: recovered.epoch_unix_ms,
+        // Read-only: never writes, so never compacts.
+        keep_log: config::KeepLog::All,
+    };
+    let (mut engine, from_snapshot) = rebuild(settings, &snapshots, &recovered, Start::WholeLog)?;
+    let last = recovered.last()?.map_or(engine.now(), |e| e.at);
     let mut fx = engine::Effects::default();
     if let Some(t) = until {
         engine.tick(t.max(last), &mut fx);
@@ -202,6 +289,8 @@ pub fn replay_store(
     };
     Ok(ReplaySummary {
         log_entries: engine.log_entries(),
+        log_first_record: recovered.first(),
+        from_snapshot,
         last_at_ms: last,
         now_ms: now,
         state_digest: format!("{:016x}", engine.state_digest()),

@@ -128,6 +128,8 @@ pub struct Started {
     pub recovered_entries: u64,
     /// Of the recovered records, how many came from a snapshot rather than replay.
     pub recovered_from_snapshot: u64,
+    /// The first record the log holds: 0 unless compaction removed segments.
+    pub log_first_record: u64,
     pub dropped_bytes: u64,
     pub recovery_ms: u64,
     pub epoch_unix_ms: u64,
@@ -144,6 +146,7 @@ pub async fn serve(
         log,
         clock,
         entries,
+        log_first_record,
         from_snapshot,
         dropped_bytes,
         elapsed,
@@ -236,6 +239,7 @@ pub async fn serve(
         listening: addr,
         recovered_entries: entries,
         recovered_from_snapshot: from_snapshot,
+        log_first_record,
         dropped_bytes,
         recovery_ms: elapsed.as_millis() as u64,
         epoch_unix_ms,

@@ -13,7 +13,8 @@
 //!
 //! `config` is a fingerprint of the routing policy, the catalog and the build: a snapshot is
 //! only valid for the configuration that produced it (the core's state is in the units of its
-//! resolved policy), so after a change of policy or queues recovery replays the whole log.
+//! resolved policy), so after a change of policy, queues or build recovery replays the whole
+//! log — which a compacted log no longer has (see invariant 3).
 //!
 //! # Invariants
 //!
@@ -25,12 +26,22 @@
 //!    A snapshot that is short, fails its checksum, does not decode, or belongs to another
 //!    configuration is skipped with a warning, and recovery tries the one before it, then the
 //!    whole log.
-//! 3. **The log stays the truth.** Snapshots are never the only copy: the log keeps every
-//!    record (so `serve --replay-only` and the crash tests compare against a full replay), and
-//!    a failed snapshot write is a warning, not a failure of the daemon.
+//! 3. **The log stays the truth.** A snapshot is never the only copy of a record. With
+//!    `keep_log = "all"` (the default) the log keeps every record, so `serve --replay-only`
+//!    replays from record 0. With `keep_log = "since-snapshots"`, after a snapshot is written
+//!    the log segments whose records are all covered by the *oldest* snapshot kept are removed
+//!    — and only once [`KEEP`] snapshots of this configuration are kept — so the fallback
+//!    snapshot always has its whole tail in the log, and every record after the newest
+//!    snapshot is in the log too. The commit thread starts a new segment wherever it hands on
+//!    a snapshot, so segments end at snapshot positions. The price: a store whose snapshots
+//!    are all damaged, or were taken under another policy or catalog, cannot be recovered
+//!    (recovery says which records are missing rather than replay a partial log). A failed
+//!    snapshot write, or a failed removal of segments, is a warning, not a failure of the
+//!    daemon.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -38,8 +49,10 @@ use std::time::Instant;
 
 use crate::routing::{Catalog, RoutingPolicy};
 
+use super::config::KeepLog;
 use super::engine::Engine;
 use super::metrics::Metrics;
+use super::store;
 
 const MAGIC: &str = "peakcrew-snapshot 1";
 /// Bumped whenever the saved layout of the engine or the core changes.
@@ -56,12 +69,14 @@ pub fn fingerprint(policy: &RoutingPolicy, catalog: &Catalog) -> u32 {
     crc32fast::hash(text.as_bytes())
 }
 
-/// Where snapshots go and what they are checked against.
+/// Where snapshots go, what they are checked against, and whether writing one compacts the
+/// log.
 #[derive(Debug, Clone)]
 pub struct Snapshots {
     pub dir: PathBuf,
     pub fingerprint: u32,
     pub epoch_unix_ms: u64,
+    pub keep_log: KeepLog,
 }
 
 /// A snapshot written.
@@ -70,6 +85,14 @@ pub struct Written {
     pub path: PathBuf,
     pub covers: u64,
     pub bytes: u64,
+    /// Log segments removed after it (with `keep_log = "since-snapshots"`).
+    pub removed_segments: Vec<PathBuf>,
+}
+
+/// What a snapshot's header line says about the state after it.
+struct Header {
+    bytes: u64,
+    crc32: u32,
 }
 
 fn name(covers: u64) -> String {
@@ -77,7 +100,8 @@ fn name(covers: u64) -> String {
 }
 
 impl Snapshots {
-    /// Writes `engine` as a snapshot atomically, then removes all but the newest [`KEEP`].
+    /// Writes `engine` as a snapshot atomically, then removes all but the newest [`KEEP`] and,
+    /// with `keep_log = "since-snapshots"`, the log segments they no longer need.
     pub fn write(&self, engine: &Engine) -> io::Result<Written> {
         let covers = engine.log_entries();
         let mut payload = Vec::new();
@@ -104,15 +128,94 @@ impl Snapshots {
         for (_, old) in all.into_iter().skip(KEEP) {
             let _ = std::fs::remove_file(old);
         }
+        let removed_segments = match self.keep_log {
+            KeepLog::All => Vec::new(),
+            KeepLog::SinceSnapshots => self.compact_log(),
+        };
         Ok(Written {
             path,
             covers,
             bytes: (header.len() + payload.len()) as u64,
+            removed_segments,
+        })
+    }
+
+    /// Removes the log segments whose records are all covered by the oldest snapshot kept,
+    /// once [`KEEP`] snapshots of this configuration and log are kept: the fallback snapshot
+    /// keeps its whole tail. Failures are warnings: the log is only longer than it need be.
+    pub fn compact_log(&self) -> Vec<PathBuf> {
+        let kept = match self.list() {
+            Ok(kept) => kept,
+            Err(e) => {
+                tracing::warn!("cannot list snapshots in {}: {e}", self.dir.display());
+                return Vec::new();
+            }
+        };
+        if kept.len() < KEEP {
+            return Vec::new();
+        }
+        for (covers, path) in &kept {
+            if let Err(why) = self.read_header(path, *covers) {
+                tracing::info!(
+                    "not compacting the log: snapshot {} is not one to fall back on ({why})",
+                    path.display()
+                );
+                return Vec::new();
+            }
+        }
+        let oldest = kept[0].0;
+        match store::remove_segments_before(&self.dir, oldest) {
+            Ok(removed) => removed,
+            Err(e) => {
+                tracing::warn!("the log could not be compacted: {e}");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Checks the header line of the snapshot at `path` against its name's `covers`, this
+    /// log's epoch and this configuration.
+    fn read_header(&self, path: &Path, covers: u64) -> Result<Header, String> {
+        let mut line = Vec::new();
+        BufReader::new(File::open(path).map_err(|e| e.to_string())?)
+            .take(4096)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| e.to_string())?;
+        if line.pop() != Some(b'\n') {
+            return Err("the header line is incomplete".into());
+        }
+        self.check_header(&line, covers)
+    }
+
+    fn check_header(&self, line: &[u8], covers: u64) -> Result<Header, String> {
+        let header = std::str::from_utf8(line).map_err(|e| e.to_string())?;
+        if !header.starts_with(MAGIC) {
+            return Err(format!("expected a header `{MAGIC} ...`, found `{header}`"));
+        }
+        let number = |key: &str, radix: u32| -> Result<u64, String> {
+            let value = header
+                .split(' ')
+                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+                .ok_or(format!("the header has no {key}"))?;
+            u64::from_str_radix(value, radix).map_err(|e| format!("{key}: {e}"))
+        };
+        if number("covers", 10)? != covers {
+            return Err("the header's record count differs from the file name".into());
+        }
+        if number("epoch_unix_ms", 10)? != self.epoch_unix_ms {
+            return Err("it belongs to another log (the epochs differ)".into());
+        }
+        if number("config", 16)? != self.fingerprint as u64 {
+            return Err("it was taken under another policy, catalog or build".into());
+        }
+        Ok(Header {
+            bytes: number("bytes", 10)?,
+            crc32: number("crc32", 16)? as u32,
         })
     }
 
     /// Snapshot files, oldest first.
-    fn list(&self) -> io::Result<Vec<(u64, PathBuf)>> {
+    pub fn list(&self) -> io::Result<Vec<(u64, PathBuf)>> {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
             let path = entry?.path();
@@ -130,15 +233,8 @@ impl Snapshots {
         Ok(out)
     }
 
-    /// The newest snapshot that is whole, of this configuration and covers at most
-    /// `log_records`, loaded; `None` (after a warning for each one skipped) if there is none.
     /// Removes leftover `.tmp` files of a write a crash interrupted.
-    pub fn load_newest(
-        &self,
-        policy: &RoutingPolicy,
-        catalog: &Catalog,
-        log_records: u64,
-    ) -> Option<Engine> {
+    pub fn remove_unfinished(&self) {
         if let Ok(entries) = std::fs::read_dir(&self.dir) {
             for entry in entries.flatten() {
                 let path = entry.path();
@@ -152,33 +248,31 @@ impl Snapshots {
                 }
             }
         }
-        let list = match self.list() {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!("cannot list snapshots in {}: {e}", self.dir.display());
-                return None;
-            }
-        };
-        for (covers, path) in list.into_iter().rev() {
-            match self.load(&path, covers, policy, catalog, log_records) {
-                Ok(engine) => return Some(engine),
-                Err(why) => tracing::warn!("skipping snapshot {}: {why}", path.display()),
-            }
-        }
-        None
     }
 
-    fn load(
+    /// Loads the snapshot at `path` (named for `covers`) if it is whole, of this configuration
+    /// and log, and the log continues it: `covers` must lie in `log`, from the first record the
+    /// log holds to the number of records logged. Otherwise says why not.
+    pub fn load(
         &self,
         path: &Path,
         covers: u64,
         policy: &RoutingPolicy,
         catalog: &Catalog,
-        log_records: u64,
+        log: RangeInclusive<u64>,
     ) -> Result<Engine, String> {
-        if covers > log_records {
+        if covers > *log.end() {
             return Err(format!(
-                "it covers {covers} records but the log holds {log_records}"
+                "it covers {covers} records but the log holds {}",
+                log.end()
+            ));
+        }
+        if covers < *log.start() {
+            return Err(format!(
+                "it covers records 0..{covers} but the log starts at record {}: records \
+                 {covers}..{} are gone",
+                log.start(),
+                log.start()
             ));
         }
         let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
@@ -186,37 +280,16 @@ impl Snapshots {
             .iter()
             .position(|&b| b == b'\n')
             .ok_or("the header line is incomplete")?;
-        let header = std::str::from_utf8(&bytes[..header_end]).map_err(|e| e.to_string())?;
-        let field = |key: &str| -> Result<&str, String> {
-            header
-                .split(' ')
-                .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
-                .ok_or(format!("the header has no {key}"))
-        };
-        if !header.starts_with(MAGIC) {
-            return Err(format!("expected a header `{MAGIC} ...`, found `{header}`"));
-        }
-        let number = |key: &str, radix: u32| -> Result<u64, String> {
-            u64::from_str_radix(field(key)?, radix).map_err(|e| format!("{key}: {e}"))
-        };
-        if number("covers", 10)? != covers {
-            return Err("the header's record count differs from the file name".into());
-        }
-        if number("epoch_unix_ms", 10)? != self.epoch_unix_ms {
-            return Err("it belongs to another log (the epochs differ)".into());
-        }
-        if number("config", 16)? != self.fingerprint as u64 {
-            return Err("it was taken under another policy, catalog or build".into());
-        }
+        let header = self.check_header(&bytes[..header_end], covers)?;
         let payload = &bytes[header_end + 1..];
-        if number("bytes", 10)? != payload.len() as u64 {
+        if header.bytes != payload.len() as u64 {
             return Err(format!(
                 "expected {} bytes of state, found {} (truncated?)",
-                number("bytes", 10)?,
+                header.bytes,
                 payload.len()
             ));
         }
-        if number("crc32", 16)? != crc32fast::hash(payload) as u64 {
+        if header.crc32 != crc32fast::hash(payload) {
             return Err("the checksum does not match".into());
         }
         let engine = Engine::load(policy, catalog, self.epoch_unix_ms, payload)?;
@@ -231,7 +304,9 @@ impl Snapshots {
 }
 
 /// The snapshot thread: writes each copy the commit thread hands over (already durable in the
-/// log). A failed write is logged and the daemon goes on: the log still holds everything.
+/// log), then compacts the log if so configured. A failed write is logged and the daemon goes
+/// on: nothing is removed from the log after it, so the log and the snapshots kept before
+/// still recover everything.
 pub fn run(snapshots: Snapshots, copies: Receiver<Box<Engine>>, metrics: Arc<Metrics>) {
     while let Ok(engine) = copies.recv() {
         let started = Instant::now();
@@ -241,10 +316,11 @@ pub fn run(snapshots: Snapshots, copies: Receiver<Box<Engine>>, metrics: Arc<Met
                     .snapshot_write_seconds
                     .observe(started.elapsed().as_secs_f64());
                 tracing::info!(
-                    "snapshot of {} records written ({} bytes, {:?})",
+                    "snapshot of {} records written ({} bytes, {:?}); {} log segments removed",
                     w.covers,
                     w.bytes,
-                    started.elapsed()
+                    started.elapsed(),
+                    w.removed_segments.len()
                 );
             }
             Err(e) => tracing::warn!("a snapshot could not be written: {e}"),
@@ -257,7 +333,8 @@ mod tests {
     use super::*;
     use crate::model::{Language, Proficiency, Skill, SkillLevel};
     use crate::serve::engine::{Actor, Effects, Login, NewContact, Op, Reply};
-    use crate::serve::{recover, replay_store, store::Log, Settings};
+    use crate::serve::store::{self, segment_name, Log};
+    use crate::serve::{recover, replay_store, ReplaySummary, ServeError, Settings};
 
     fn settings(store: &Path) -> Settings {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -320,6 +397,27 @@ mod tests {
         }
     }
 
+    /// Recovers the store of `s` and checks it started from the snapshot covering
+    /// `expect_from` records (0: none) and rebuilt the state `full` replayed.
+    fn assert_recovers_as(s: &Settings, full: &ReplaySummary, expect_from: u64) {
+        let r = match recover(s) {
+            Ok(r) => r,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(
+            (r.from_snapshot, r.entries),
+            (expect_from, full.log_entries)
+        );
+        assert_eq!(
+            format!("{:016x}", r.engine.state_digest()),
+            full.state_digest
+        );
+        assert_eq!(
+            format!("{:016x}", r.engine.engine_digest()),
+            full.engine_digest
+        );
+    }
+
     #[test]
     fn recovery_from_a_snapshot_equals_a_full_replay_and_falls_back_when_one_is_damaged() {
         let dir = tempfile::tempdir().unwrap();
@@ -332,6 +430,7 @@ mod tests {
             dir: dir.path().to_path_buf(),
             fingerprint: fingerprint(&s.policy, &s.catalog),
             epoch_unix_ms: epoch,
+            keep_log: KeepLog::All,
         };
         let mut engine = Engine::new(&s.policy, &s.catalog, epoch).unwrap();
         let mut fx = Effects::default();
@@ -349,19 +448,7 @@ mod tests {
         let full = replay_store(&s, dir.path(), None).unwrap();
         assert_eq!(full.log_entries, engine.log_entries());
 
-        let check = |expect_from: u64| {
-            let r = recover(&s).unwrap();
-            assert_eq!(r.from_snapshot, expect_from);
-            assert_eq!(r.entries, full.log_entries);
-            assert_eq!(
-                format!("{:016x}", r.engine.state_digest()),
-                full.state_digest
-            );
-            assert_eq!(
-                format!("{:016x}", r.engine.engine_digest()),
-                full.engine_digest
-            );
-        };
+        let check = |expect_from: u64| assert_recovers_as(&s, &full, expect_from);
         assert!(written[1].covers > written[0].covers && written[0].covers > 0);
         check(written[1].covers);
 
@@ -395,6 +482,7 @@ mod tests {
             dir: dir.path().to_path_buf(),
             fingerprint: fingerprint(&s.policy, &s.catalog),
             epoch_unix_ms: 7,
+            keep_log: KeepLog::All,
         };
         let mut engine = Engine::new(&s.policy, &s.catalog, 7).unwrap();
         let mut fx = Effects::default();
@@ -407,15 +495,163 @@ mod tests {
         assert_eq!(kept[1].0, engine.log_entries());
         let tmp = dir.path().join("snapshot-00000000000099999999.tmp");
         std::fs::write(&tmp, b"peakcrew-snapshot 1 covers=").unwrap();
-        let loaded = snaps
-            .load_newest(&s.policy, &s.catalog, engine.log_entries())
-            .unwrap();
+        snaps.remove_unfinished();
+        assert!(!tmp.exists());
+        let load = |k: usize, log: RangeInclusive<u64>| {
+            snaps.load(&kept[k].1, kept[k].0, &s.policy, &s.catalog, log)
+        };
+        let loaded = load(1, 0..=engine.log_entries()).unwrap();
         assert_eq!(loaded.state_digest(), engine.state_digest());
         assert_eq!(loaded.engine_digest(), engine.engine_digest());
-        assert!(!tmp.exists());
-        // A snapshot ahead of the log is never used.
-        assert!(snaps
-            .load_newest(&s.policy, &s.catalog, engine.log_entries() - 1)
-            .is_some_and(|e| e.log_entries() < engine.log_entries()));
+        // A snapshot ahead of the log, or short of a compacted log's first record, is never
+        // used.
+        let ahead = load(1, 0..=engine.log_entries() - 1).err().unwrap();
+        assert!(ahead.contains("but the log holds"), "{ahead}");
+        let short = load(0, kept[0].0 + 1..=engine.log_entries()).err().unwrap();
+        assert!(
+            short.contains(&format!(
+                "records {}..{} are gone",
+                kept[0].0,
+                kept[0].0 + 1
+            )),
+            "{short}"
+        );
+    }
+
+    fn firsts(dir: &Path) -> Vec<u64> {
+        store::segments(dir).unwrap().iter().map(|s| s.0).collect()
+    }
+
+    /// Drives `engine` through `chunks` as the daemon would: each chunk's records made durable,
+    /// then, for all but the last chunk, the segment ended and a snapshot written by `snaps`.
+    fn drive_logged(
+        engine: &mut Engine,
+        log: &mut Log,
+        chunks: &[(u64, u64)],
+        snaps: &[&Snapshots],
+    ) -> Vec<Written> {
+        let mut fx = Effects::default();
+        let mut written = Vec::new();
+        for (k, &(from, to)) in chunks.iter().enumerate() {
+            drive(engine, from, to, &mut fx);
+            log.append(&std::mem::take(&mut fx.log)).unwrap();
+            if let Some(snaps) = snaps.get(k) {
+                log.end_segment();
+                written.push(snaps.write(engine).unwrap());
+            }
+        }
+        written
+    }
+
+    /// A new store in `dir`: its settings, its open log, its snapshots and an empty engine.
+    fn new_store(dir: &Path, keep_log: KeepLog) -> (Settings, Log, Snapshots, Engine) {
+        let s = settings(dir);
+        let (log, rec) = Log::open(dir, false).unwrap();
+        let snaps = Snapshots {
+            dir: dir.to_path_buf(),
+            fingerprint: fingerprint(&s.policy, &s.catalog),
+            epoch_unix_ms: rec.epoch_unix_ms,
+            keep_log,
+        };
+        let engine = Engine::new(&s.policy, &s.catalog, rec.epoch_unix_ms).unwrap();
+        (s, log, snaps, engine)
+    }
+
+    #[test]
+    fn a_compacted_log_recovers_from_its_snapshots_as_a_full_replay_did() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, mut log, snaps, mut engine) = new_store(dir.path(), KeepLog::All);
+        let chunks = [(0, 1000), (1000, 2000), (2000, 3000), (3000, 3600)];
+        let covers: Vec<u64> = drive_logged(&mut engine, &mut log, &chunks, &[&snaps; 3])
+            .iter()
+            .map(|w| w.covers)
+            .collect();
+        drop(log);
+        assert_eq!(firsts(dir.path()), [0, covers[0], covers[1], covers[2]]);
+        let full = replay_store(&s, dir.path(), None).unwrap();
+        assert_eq!((full.log_first_record, full.from_snapshot), (0, 0));
+        assert_eq!(full.log_entries, engine.log_entries());
+
+        // The oldest snapshot kept covers covers[1] records: the two segments before it go,
+        // the fallback's tail stays.
+        let compacting = Snapshots {
+            keep_log: KeepLog::SinceSnapshots,
+            ..snaps.clone()
+        };
+        let removed = compacting.compact_log();
+        assert_eq!(
+            removed,
+            [0, covers[0]].map(|f| dir.path().join(segment_name(f)))
+        );
+        assert_eq!(firsts(dir.path()), [covers[1], covers[2]]);
+        assert!(compacting.compact_log().is_empty());
+
+        let check = |expect_from: u64| assert_recovers_as(&s, &full, expect_from);
+        check(covers[2]);
+        // Offline, from the oldest snapshot the log continues, saying so.
+        let replayed = replay_store(&s, dir.path(), None).unwrap();
+        assert_eq!(
+            (replayed.log_first_record, replayed.from_snapshot),
+            (covers[1], covers[1])
+        );
+        assert_eq!(replayed.log_entries, full.log_entries);
+        assert_eq!(replayed.last_at_ms, full.last_at_ms);
+        assert_eq!(replayed.state_digest, full.state_digest);
+        assert_eq!(replayed.engine_digest, full.engine_digest);
+
+        // The newest snapshot damaged: the fallback still has its whole tail.
+        let newest = dir.path().join(name(covers[2]));
+        let bytes = std::fs::read(&newest).unwrap();
+        std::fs::write(&newest, &bytes[..bytes.len() / 2]).unwrap();
+        check(covers[1]);
+
+        // Both damaged: no partial replay, but an error naming the missing records.
+        let older = dir.path().join(name(covers[1]));
+        let mut bytes = std::fs::read(&older).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x40;
+        std::fs::write(&older, &bytes).unwrap();
+        for err in [
+            recover(&s).err().unwrap(),
+            replay_store(&s, dir.path(), None).err().unwrap(),
+        ] {
+            assert!(matches!(err, ServeError::Compacted { first, .. } if first == covers[1]));
+            let text = err.to_string();
+            assert!(
+                text.contains(&format!(
+                    "its log starts at record {0}, so records 0..{0} are only in snapshots",
+                    covers[1]
+                )) && text.contains(&format!("{}: the checksum does not match", older.display()))
+                    && text.contains("truncated?"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn compaction_waits_for_two_snapshots_of_this_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, mut log, ours, mut engine) = new_store(dir.path(), KeepLog::SinceSnapshots);
+        let theirs = Snapshots {
+            fingerprint: ours.fingerprint ^ 1,
+            keep_log: KeepLog::All,
+            ..ours.clone()
+        };
+        let chunks: Vec<(u64, u64)> = (0..6).map(|k| (k * 300, (k + 1) * 300)).collect();
+        // One of ours, then one of another configuration, then ours again twice.
+        let written = drive_logged(
+            &mut engine,
+            &mut log,
+            &chunks,
+            &[&ours, &theirs, &ours, &ours],
+        );
+        let removed: Vec<usize> = written.iter().map(|w| w.removed_segments.len()).collect();
+        // Alone, or beside a snapshot recovery could not use, a snapshot compacts nothing; the
+        // second of two usable ones removes the segments the older one covers.
+        assert_eq!(removed, [0, 0, 0, 3]);
+        assert_eq!(firsts(dir.path()), [written[2].covers, written[3].covers]);
+        drop(log);
+        let r = recover(&s).map_err(|e| e.to_string()).err();
+        assert!(r.is_none(), "{r:?}");
     }
 }
