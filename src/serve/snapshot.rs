@@ -118,7 +118,7 @@ impl Snapshots {
         {
             let mut f = File::create(&tmp)?;
             f.write_all(header.as_bytes())?;
-            f.write_all(&payload)?;
+            write_paced(&mut f, header.len() as u64, &payload)?;
             f.sync_all()?;
         }
         std::fs::rename(&tmp, &path)?;
@@ -302,6 +302,53 @@ impl Snapshots {
         Ok(engine)
     }
 }
+
+/// Bytes of a snapshot written between two write-backs.
+const PIECE: usize = 1 << 20;
+
+/// Writes `bytes` at `offset` in pieces, starting each piece's write-back as soon as it is
+/// written and waiting for the one before it, so at most two pieces of the snapshot are ever
+/// unwritten in the page cache. Written in one go, tens of megabytes would be flushed by the
+/// next journal commit, which is the command log's own sync (ext4, data=ordered): the group
+/// commit would wait for the whole snapshot (measured: p99 21 ms at 20,000 contacts/s with
+/// snapshots written in one go, 6.7 ms without snapshots). The same idea as RocksDB's
+/// `bytes_per_sync`.
+fn write_paced(f: &mut File, offset: u64, bytes: &[u8]) -> io::Result<()> {
+    let mut at = offset;
+    let mut previous: Option<(u64, usize)> = None;
+    for piece in bytes.chunks(PIECE) {
+        f.write_all(piece)?;
+        start_write_back(f, at, piece.len(), previous);
+        previous = Some((at, piece.len()));
+        at += piece.len() as u64;
+    }
+    Ok(())
+}
+
+/// Starts write-back of `len` bytes at `at` after waiting for the `previous` range's. Only a
+/// hint: the final `sync_all` is what makes the snapshot durable, so errors are ignored.
+#[cfg(target_os = "linux")]
+fn start_write_back(f: &File, at: u64, len: usize, previous: Option<(u64, usize)>) {
+    use std::os::fd::AsRawFd;
+    let fd = f.as_raw_fd();
+    // SAFETY: sync_file_range reads no memory of ours; the descriptor is open for the call.
+    unsafe {
+        if let Some((p, n)) = previous {
+            libc::sync_file_range(
+                fd,
+                p as i64,
+                n as i64,
+                libc::SYNC_FILE_RANGE_WAIT_BEFORE
+                    | libc::SYNC_FILE_RANGE_WRITE
+                    | libc::SYNC_FILE_RANGE_WAIT_AFTER,
+            );
+        }
+        libc::sync_file_range(fd, at as i64, len as i64, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_write_back(_: &File, _: u64, _: usize, _: Option<(u64, usize)>) {}
 
 /// The snapshot thread: writes each copy the commit thread hands over (already durable in the
 /// log), then compacts the log if so configured. A failed write is logged and the daemon goes
