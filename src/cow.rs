@@ -439,6 +439,73 @@ where
     }
 }
 
+/// Keys to their positions in a table that holds the keys (contact, customer and agent ids in
+/// the daemon's tables): a [`ShardedMap`] that stores only each key's hash and position, so
+/// its entries are plain numbers. Copying a shard after a snapshot is then a copy of memory;
+/// with the keys in the entries it would touch every key's reference count, a cache miss per
+/// entry (measured: 100–200 ms of stalls per snapshot with a million contacts on record).
+/// Lookups compare hashes first and ask `key_of` for the stored key only when they match.
+#[derive(Clone)]
+pub struct ShardedIndex<S = RandomState> {
+    shards: Vec<Arc<HashTable<(u64, u32)>>>,
+    hasher: S,
+    len: usize,
+}
+
+impl<S: Default> Default for ShardedIndex<S> {
+    fn default() -> Self {
+        ShardedIndex {
+            shards: (0..SHARDS).map(|_| Arc::new(HashTable::new())).collect(),
+            hasher: S::default(),
+            len: 0,
+        }
+    }
+}
+
+impl<S: BuildHasher + Default> ShardedIndex<S> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The position of `key`; `key_of` gives the key stored at a position.
+    pub fn get<'k, Q>(&self, key: &Q, key_of: impl Fn(u32) -> &'k Q) -> Option<u32>
+    where
+        Q: Hash + Eq + ?Sized + 'k,
+    {
+        let hash = self.hasher.hash_one(key);
+        self.shards[shard_of(hash)]
+            .find(hash, |&(h, ix)| h == hash && key_of(ix) == key)
+            .map(|&(_, ix)| ix)
+    }
+
+    /// Records that `key`, not yet present, is at `ix`.
+    pub fn insert<Q: Hash + ?Sized>(&mut self, key: &Q, ix: u32) {
+        let hash = self.hasher.hash_one(key);
+        Arc::make_mut(&mut self.shards[shard_of(hash)]).insert_unique(hash, (hash, ix), |e| e.0);
+        self.len += 1;
+    }
+
+    /// Forgets `key`; answers its position if it was present.
+    pub fn remove<'k, Q>(&mut self, key: &Q, key_of: impl Fn(u32) -> &'k Q) -> Option<u32>
+    where
+        Q: Hash + Eq + ?Sized + 'k,
+    {
+        let hash = self.hasher.hash_one(key);
+        let shard = &mut self.shards[shard_of(hash)];
+        let is_key = |&(h, ix): &(u64, u32)| h == hash && key_of(ix) == key;
+        // Reading first keeps a miss from copying a shared shard.
+        shard.find(hash, is_key)?;
+        let entry = Arc::make_mut(shard).find_entry(hash, is_key).ok()?;
+        let ((_, ix), _) = entry.remove();
+        self.len -= 1;
+        Some(ix)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,6 +578,30 @@ mod tests {
         assert_eq!(bytes, bincode::serialize(&plain).unwrap());
         let back: ChunkedQueue<u32> = bincode::deserialize(&bytes).unwrap();
         assert!(back.iter().eq(plain.iter()));
+    }
+
+    #[test]
+    fn a_sharded_index_finds_positions_by_key_and_shares_shards_with_its_clone() {
+        let keys: Vec<String> = (0..50_000).map(|i| format!("c{i}")).collect();
+        let mut ix: ShardedIndex = ShardedIndex::default();
+        for (i, k) in keys.iter().enumerate() {
+            ix.insert(k.as_str(), i as u32);
+        }
+        let key_of = |i: u32| keys[i as usize].as_str();
+        assert_eq!(ix.len(), 50_000);
+        assert_eq!(ix.get("c4711", key_of), Some(4711));
+        assert_eq!(ix.get("c50000", key_of), None);
+        let snapshot = ix.clone();
+        assert_eq!(ix.remove("c50000", key_of), None);
+        assert!(ix
+            .shards
+            .iter()
+            .zip(&snapshot.shards)
+            .all(|(a, b)| Arc::ptr_eq(a, b)));
+        assert_eq!(ix.remove("c4711", key_of), Some(4711));
+        assert_eq!(ix.get("c4711", key_of), None);
+        assert_eq!(snapshot.get("c4711", key_of), Some(4711));
+        assert_eq!((ix.len(), snapshot.len()), (49_999, 50_000));
     }
 
     #[test]

@@ -69,6 +69,11 @@ pub struct Durability {
     /// recovery replays only the records after the newest snapshot. One is also written on
     /// graceful shutdown.
     pub snapshot_every: u64,
+    /// And only once the log written since the last snapshot is at least this multiple of
+    /// that snapshot's size (0: no such condition). Snapshots grow with the state, so
+    /// without it their cost per record grows without bound; with it snapshots cost at
+    /// most this share of the log's bytes, and recovery replays at most that much log.
+    pub snapshot_growth: f64,
     /// Which log records are kept on disk.
     pub keep_log: KeepLog,
 }
@@ -79,6 +84,7 @@ impl Default for Durability {
             fsync: true,
             max_batch: 4096,
             snapshot_every: 200_000,
+            snapshot_growth: 1.0,
             keep_log: KeepLog::All,
         }
     }
@@ -360,6 +366,13 @@ fn check_server(s: &ServerConfig) -> Vec<(String, String)> {
             format!("expected 0 (no snapshots) or 100 to 1000000000 records, found {every}"),
         );
     }
+    let growth = s.durability.snapshot_growth;
+    if !(growth.is_finite() && (0.0..=100.0).contains(&growth)) {
+        push(
+            "server.durability.snapshot_growth".into(),
+            format!("expected 0 to 100 (a multiple of the last snapshot's size), found {growth}"),
+        );
+    }
     if s.durability.keep_log == KeepLog::SinceSnapshots && every == 0 {
         push(
             "server.durability.keep_log".into(),
@@ -594,6 +607,12 @@ min_proficiency = 2
             .to_string();
         assert!(
             err.contains("serve.toml:8:1: server.durability.keep_log: \"since-snapshots\" removes"),
+            "{err}"
+        );
+        assert_eq!(write("").unwrap().durability.snapshot_growth, 1.0);
+        let err = write("snapshot_growth = -1.0").unwrap_err().to_string();
+        assert!(
+            err.contains("server.durability.snapshot_growth: expected 0 to 100"),
             "{err}"
         );
     }

@@ -21,8 +21,9 @@
 
 use std::collections::HashMap;
 
-use crate::cow::{ChunkedVec, ShardedMap};
+use crate::cow::{ChunkedVec, ShardedIndex};
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -319,11 +320,11 @@ pub struct Engine {
     // The tables that grow with every contact are copy-on-write (see `crate::cow`): the
     // snapshot copy costs a pause of microseconds, and growth never rehashes them whole.
     contacts: ChunkedVec<ContactRec>,
-    contact_ix: ShardedMap<Arc<str>, u32>,
+    contact_ix: ShardedIndex,
     agents: ChunkedVec<Arc<str>>,
-    agent_ix: ShardedMap<Arc<str>, u32>,
+    agent_ix: ShardedIndex,
     customers: ChunkedVec<Arc<str>>,
-    customer_ix: ShardedMap<Arc<str>, u32>,
+    customer_ix: ShardedIndex,
     counters: Vec<QueueCounters>,
     log_entries: u64,
     scratch: Vec<Event>,
@@ -399,11 +400,11 @@ impl Engine {
             language_ix,
             skills,
             contacts: ChunkedVec::new(),
-            contact_ix: ShardedMap::default(),
+            contact_ix: ShardedIndex::default(),
             agents: ChunkedVec::new(),
-            agent_ix: ShardedMap::default(),
+            agent_ix: ShardedIndex::default(),
             customers: ChunkedVec::new(),
-            customer_ix: ShardedMap::default(),
+            customer_ix: ShardedIndex::default(),
             log_entries: 0,
             scratch: Vec::with_capacity(64),
         })
@@ -551,7 +552,7 @@ impl Engine {
                 format!("expected a contact id of {ID_RULE}, found `{}`", c.id),
             ));
         }
-        if let Some(&ix) = self.contact_ix.get(c.id.as_str()) {
+        if let Some(ix) = self.find_contact(c.id.as_str()) {
             return match self.differs(ix, c) {
                 None => Ok(Reply::Contact {
                     contact: self.created_out(ix),
@@ -601,8 +602,8 @@ impl Engine {
                     format!("expected a customer id of {ID_RULE}, found `{k}`"),
                 ))
             }
-            Some(k) => Some(match self.customer_ix.get(k.as_str()) {
-                Some(&x) => (x, false),
+            Some(k) => Some(match self.find_customer(k.as_str()) {
+                Some(x) => (x, false),
                 None => (self.customers.len() as u32, true),
             }),
         };
@@ -621,8 +622,8 @@ impl Engine {
         if let Some((x, true)) = customer {
             if let Some(k) = &c.customer_id {
                 let k: Arc<str> = k.as_str().into();
-                self.customers.push(k.clone());
-                self.customer_ix.insert(k, x);
+                self.customer_ix.insert(&*k, x);
+                self.customers.push(k);
             }
         }
         self.contacts.push(ContactRec {
@@ -643,15 +644,17 @@ impl Engine {
             escalated: false,
             transfers: 0,
         });
-        self.contact_ix.insert(key, ix);
+        self.contact_ix.insert(&*key, ix);
         if let Err(e) = self.run(op, command, now, fx) {
-            self.contact_ix.remove(c.id.as_str());
+            self.contact_ix
+                .remove(c.id.as_str(), |i| key_at(&self.contacts, i, |r| &r.key));
             self.contacts.pop();
             if let Some((x, true)) = customer {
-                self.customers.truncate(x as usize);
                 if let Some(k) = &c.customer_id {
-                    self.customer_ix.remove(k.as_str());
+                    self.customer_ix
+                        .remove(k.as_str(), |i| key_at(&self.customers, i, |k| k));
                 }
+                self.customers.truncate(x as usize);
             }
             return Err(e);
         }
@@ -706,7 +709,7 @@ impl Engine {
         let customer = c
             .customer_id
             .as_ref()
-            .map(|k| self.customer_ix.get(k.as_str()).copied());
+            .map(|k| self.find_customer(k.as_str()));
         if customer != rec.customer.map(Some) {
             return Some("customer_id");
         }
@@ -804,14 +807,14 @@ impl Engine {
                 }
             }
         }
-        let (aid, new) = match self.agent_ix.get(l.agent.as_str()) {
-            Some(&a) => (AgentId(a as u64), false),
+        let (aid, new) = match self.find_agent(l.agent.as_str()) {
+            Some(a) => (AgentId(a as u64), false),
             None => (AgentId(self.agents.len() as u64), true),
         };
         if new {
             let key: Arc<str> = l.agent.as_str().into();
-            self.agents.push(key.clone());
-            self.agent_ix.insert(key, aid.0 as u32);
+            self.agent_ix.insert(&*key, aid.0 as u32);
+            self.agents.push(key);
         }
         let command = Command::Login {
             agent: aid,
@@ -821,8 +824,9 @@ impl Engine {
         };
         if let Err(e) = self.run(op, command, now, fx) {
             if new {
+                self.agent_ix
+                    .remove(l.agent.as_str(), |i| key_at(&self.agents, i, |k| k));
                 self.agents.pop();
-                self.agent_ix.remove(l.agent.as_str());
             }
             return Err(e);
         }
@@ -1020,16 +1024,30 @@ impl Engine {
         out
     }
 
+    fn find_contact(&self, key: &str) -> Option<u32> {
+        self.contact_ix
+            .get(key, |i| key_at(&self.contacts, i, |r| &r.key))
+    }
+
+    fn find_agent(&self, key: &str) -> Option<u32> {
+        self.agent_ix.get(key, |i| key_at(&self.agents, i, |k| k))
+    }
+
+    fn find_customer(&self, key: &str) -> Option<u32> {
+        self.customer_ix
+            .get(key, |i| key_at(&self.customers, i, |k| k))
+    }
+
     fn contact_id(&self, key: &str) -> Result<(ContactId, u32), ApiError> {
-        match self.contact_ix.get(key) {
-            Some(&ix) => Ok((ContactId(ix as u64), ix)),
+        match self.find_contact(key) {
+            Some(ix) => Ok((ContactId(ix as u64), ix)),
             None => Err(ApiError::not_found("id", format!("no contact `{key}`"))),
         }
     }
 
     fn agent_id(&self, key: &str, field: &str) -> Result<AgentId, ApiError> {
-        match self.agent_ix.get(key) {
-            Some(&a) => Ok(AgentId(a as u64)),
+        match self.find_agent(key) {
+            Some(a) => Ok(AgentId(a as u64)),
             None => Err(ApiError::conflict(
                 "agent-not-logged-in",
                 field,
@@ -1354,9 +1372,9 @@ impl Engine {
                 engine.queues.len()
             ));
         }
-        engine.contact_ix = index_of(saved.contacts.iter().map(|c| &c.key));
-        engine.agent_ix = index_of(saved.agents.iter());
-        engine.customer_ix = index_of(saved.customers.iter());
+        engine.contact_ix = index_of(saved.contacts.iter().map(|c| &*c.key));
+        engine.agent_ix = index_of(saved.agents.iter().map(|k| &**k));
+        engine.customer_ix = index_of(saved.customers.iter().map(|k| &**k));
         engine.router = saved.router;
         engine.contacts = saved.contacts;
         engine.agents = saved.agents;
@@ -1367,10 +1385,21 @@ impl Engine {
     }
 }
 
-fn index_of<'a>(keys: impl Iterator<Item = &'a Arc<str>>) -> ShardedMap<Arc<str>, u32> {
-    keys.enumerate()
-        .map(|(i, k)| (k.clone(), i as u32))
-        .collect()
+fn index_of<'a>(keys: impl Iterator<Item = &'a str>) -> ShardedIndex {
+    let mut index = ShardedIndex::default();
+    for (i, k) in keys.enumerate() {
+        index.insert(k, i as u32);
+    }
+    index
+}
+
+/// The key of the entry at `i` of a table (empty if there is none, which matches no id).
+fn key_at<'a, T: Clone>(
+    table: &'a ChunkedVec<T>,
+    i: u32,
+    key: impl Fn(&'a T) -> &'a Arc<str>,
+) -> &'a str {
+    table.get(i as usize).map_or("", |t| &**key(t))
 }
 
 /// The saved part of an engine, borrowed for writing…
@@ -1460,6 +1489,23 @@ pub struct Commit {
     pub snapshot: Option<Box<Engine>>,
 }
 
+/// When the engine copies itself for a snapshot (the `[server.durability]` settings).
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotPace {
+    /// Log records since the last snapshot (0: never).
+    pub every: u64,
+    /// Log bytes since the last snapshot, as a multiple of that snapshot's size.
+    pub growth: f64,
+}
+
+impl SnapshotPace {
+    /// Whether a snapshot is due after `records` and `bytes` of log since the last one, whose
+    /// size was `last_bytes` (0 if none was written yet by this process).
+    pub fn due(&self, records: u64, bytes: u64, last_bytes: u64) -> bool {
+        self.every > 0 && records >= self.every && bytes as f64 >= self.growth * last_bytes as f64
+    }
+}
+
 /// The engine thread: batches from the intake, one `now` per batch, timers between batches.
 /// Every `snapshot_every` log records (0: never) a batch carries a copy of the engine for a
 /// snapshot. Returns the engine when the intake is closed (every sender dropped) or stopped and
@@ -1471,12 +1517,13 @@ pub fn run(
     intake: Receiver<Request>,
     commits: SyncSender<Commit>,
     max_batch: usize,
-    snapshot_every: u64,
+    snapshots: SnapshotPace,
     publish: impl Fn() -> bool,
     metrics: Arc<Metrics>,
 ) -> Engine {
     let mut batch: Vec<Request> = Vec::with_capacity(max_batch);
     let mut last_snapshot = engine.log_entries();
+    let mut log_bytes_since_snapshot: u64 = 0;
     loop {
         let wait = match engine.next_deadline() {
             Some(due) => Duration::from_millis(due.saturating_sub(clock.now())),
@@ -1551,8 +1598,14 @@ pub fn run(
         metrics
             .engine_batch_seconds
             .observe(applying.elapsed().as_secs_f64());
+        log_bytes_since_snapshot += fx.log.len() as u64;
         let mut snapshot = None;
-        if snapshot_every > 0 && engine.log_entries() - last_snapshot >= snapshot_every {
+        let last_bytes = metrics.snapshot_bytes.load(Relaxed);
+        if snapshots.due(
+            engine.log_entries() - last_snapshot,
+            log_bytes_since_snapshot,
+            last_bytes,
+        ) {
             // A copy here costs the engine a pause; encoding and writing it happen elsewhere.
             let started = Instant::now();
             snapshot = Some(Box::new(engine.clone()));
@@ -1560,6 +1613,7 @@ pub fn run(
                 .snapshot_copy_seconds
                 .observe(started.elapsed().as_secs_f64());
             last_snapshot = engine.log_entries();
+            log_bytes_since_snapshot = 0;
         }
         let commit = Commit {
             entries: engine.log_entries() - before,
@@ -1573,5 +1627,29 @@ pub fn run(
             // made durable.
             return engine;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SnapshotPace;
+
+    #[test]
+    fn a_snapshot_is_due_after_enough_records_and_log_bytes() {
+        let pace = SnapshotPace {
+            every: 1000,
+            growth: 1.0,
+        };
+        assert!(!pace.due(999, 10_000, 0));
+        // The first snapshot of a process only waits for the records.
+        assert!(pace.due(1000, 10, 0));
+        // Later ones also for as much log as the last snapshot weighed.
+        assert!(!pace.due(5000, 999_999, 1_000_000));
+        assert!(pace.due(5000, 1_000_000, 1_000_000));
+        let never = SnapshotPace {
+            every: 0,
+            growth: 0.0,
+        };
+        assert!(!never.due(u64::MAX, u64::MAX, 0));
     }
 }

@@ -89,6 +89,8 @@ pub struct Metrics {
     /// The engine's pause to copy itself for a snapshot, and the time to encode and write it.
     pub snapshot_copy_seconds: Histogram<14>,
     pub snapshot_write_seconds: Histogram<14>,
+    /// Size of the last snapshot written (0 before the first), which paces the next one.
+    pub snapshot_bytes: AtomicU64,
     pub stream_subscribers: AtomicI64,
     pub stream_lagged: AtomicU64,
     pub rate_limited: AtomicU64,
@@ -115,6 +117,7 @@ impl Metrics {
             commit_entries: Histogram::new(BATCH_BOUNDS),
             snapshot_copy_seconds: Histogram::new(LATENCY_BOUNDS),
             snapshot_write_seconds: Histogram::new(LATENCY_BOUNDS),
+            snapshot_bytes: AtomicU64::new(0),
             stream_subscribers: AtomicI64::new(0),
             stream_lagged: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
@@ -196,7 +199,7 @@ impl Metrics {
                 );
             }
         }
-        let gauges: [(&str, &str, &str, i64); 9] = [
+        let gauges: [(&str, &str, &str, i64); 10] = [
             (
                 "peakcrew_intake_depth",
                 "gauge",
@@ -220,6 +223,12 @@ impl Metrics {
                 "counter",
                 "Group commits (one write and sync each).",
                 self.commits.load(Relaxed) as i64,
+            ),
+            (
+                "peakcrew_snapshot_bytes",
+                "gauge",
+                "Size of the last snapshot this process wrote (0 before the first).",
+                self.snapshot_bytes.load(Relaxed) as i64,
             ),
             (
                 "peakcrew_stream_subscribers",

@@ -190,7 +190,10 @@ pub async fn serve(
                     intake_rx,
                     commit_tx,
                     max_batch,
-                    snapshot_every,
+                    engine::SnapshotPace {
+                        every: snapshot_every,
+                        growth: settings.durability.snapshot_growth,
+                    },
                     move || fanout.has_subscribers(),
                     metrics,
                 )

@@ -43,6 +43,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Instant;
@@ -103,22 +104,31 @@ impl Snapshots {
     /// Writes `engine` as a snapshot atomically, then removes all but the newest [`KEEP`] and,
     /// with `keep_log = "since-snapshots"`, the log segments they no longer need.
     pub fn write(&self, engine: &Engine) -> io::Result<Written> {
+        self.write_with(engine, &mut Vec::new())
+    }
+
+    /// [`Snapshots::write`], encoding into `payload` (cleared first). The snapshot thread keeps
+    /// one buffer for all its snapshots: a fresh buffer of hundreds of megabytes per snapshot
+    /// would be mapped, faulted in and unmapped each time, and unmapping takes the process's
+    /// memory-map lock, which stalls the engine and commit threads' own page faults.
+    pub fn write_with(&self, engine: &Engine, payload: &mut Vec<u8>) -> io::Result<Written> {
         let covers = engine.log_entries();
-        let mut payload = Vec::new();
-        engine.save(&mut payload).map_err(io::Error::other)?;
+        payload.clear();
+        engine.save(payload).map_err(io::Error::other)?;
+        let payload = &payload[..];
         let header = format!(
             "{MAGIC} covers={covers} epoch_unix_ms={} config={:08x} bytes={} crc32={:08x}\n",
             self.epoch_unix_ms,
             self.fingerprint,
             payload.len(),
-            crc32fast::hash(&payload)
+            crc32fast::hash(payload)
         );
         let path = self.dir.join(name(covers));
         let tmp = path.with_extension("tmp");
         {
             let mut f = File::create(&tmp)?;
             f.write_all(header.as_bytes())?;
-            write_paced(&mut f, header.len() as u64, &payload)?;
+            write_paced(&mut f, header.len() as u64, payload)?;
             f.sync_all()?;
         }
         std::fs::rename(&tmp, &path)?;
@@ -355,13 +365,15 @@ fn start_write_back(_: &File, _: u64, _: usize, _: Option<(u64, usize)>) {}
 /// on: nothing is removed from the log after it, so the log and the snapshots kept before
 /// still recover everything.
 pub fn run(snapshots: Snapshots, copies: Receiver<Box<Engine>>, metrics: Arc<Metrics>) {
+    let mut payload = Vec::new();
     while let Ok(engine) = copies.recv() {
         let started = Instant::now();
-        match snapshots.write(&engine) {
+        match snapshots.write_with(&engine, &mut payload) {
             Ok(w) => {
                 metrics
                     .snapshot_write_seconds
                     .observe(started.elapsed().as_secs_f64());
+                metrics.snapshot_bytes.store(w.bytes, Relaxed);
                 tracing::info!(
                     "snapshot of {} records written ({} bytes, {:?}); {} log segments removed",
                     w.covers,
