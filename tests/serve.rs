@@ -1146,16 +1146,7 @@ async fn a_contact_batch_answers_each_item_in_order() {
     assert_eq!(r.status, 207, "{:?}", r.json());
     let v = r.json();
     let results = v["results"].as_array().unwrap();
-    let got: Vec<(u64, &str, &str)> = results
-        .iter()
-        .map(|x| {
-            (
-                x["status"].as_u64().unwrap(),
-                x["error"]["code"].as_str().unwrap_or(""),
-                x["error"]["field"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
+    let got = item_outcomes(results);
     assert_eq!(
         got,
         [
@@ -1272,16 +1263,7 @@ async fn a_batch_of_actions_answers_each_item_as_its_single_route_would() {
     assert_eq!(r.status, 207, "{:?}", r.json());
     let v = r.json();
     let results = v["results"].as_array().unwrap();
-    let got: Vec<(u64, &str, &str)> = results
-        .iter()
-        .map(|x| {
-            (
-                x["status"].as_u64().unwrap(),
-                x["error"]["code"].as_str().unwrap_or(""),
-                x["error"]["field"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
+    let got = item_outcomes(results);
     assert_eq!(got.len(), 8);
     assert_eq!(got[0].0, 409, "{:?}", results[0]);
     assert_eq!(got[1], (200, "", ""));
@@ -1428,4 +1410,18 @@ fn check_config_reports_located_errors() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Each batch item's (status, error code, error field); "" where the item has no error.
+fn item_outcomes(results: &[Value]) -> Vec<(u64, &str, &str)> {
+    results
+        .iter()
+        .map(|x| {
+            (
+                x["status"].as_u64().unwrap(),
+                x["error"]["code"].as_str().unwrap_or(""),
+                x["error"]["field"].as_str().unwrap_or(""),
+            )
+        })
+        .collect()
 }

@@ -661,15 +661,7 @@ async fn contact(ctx: Ctx, arrival: Arrival) {
 /// Contacts created in one batch request; each then goes on as a task of its own.
 async fn contact_batch(ctx: Ctx, batch: Vec<Arrival>) {
     let offers: Vec<_> = batch.iter().map(|a| ctx.wait_for_offer(&a.id)).collect();
-    let mut body = String::with_capacity(batch.iter().map(|a| a.body.len() + 1).sum::<usize>() + 2);
-    body.push('[');
-    for (k, a) in batch.iter().enumerate() {
-        if k > 0 {
-            body.push(',');
-        }
-        body.push_str(&a.body);
-    }
-    body.push(']');
+    let body = json_array(batch.iter().map(|a| a.body.as_str()));
     let sent = Instant::now();
     let created = ctx.pool.call(true, "/v1/contact-batches", body).await;
     ctx.tally.requests.fetch_add(1, Relaxed);
@@ -841,17 +833,24 @@ async fn batch_actions(
     }
 }
 
-/// Sends one batch of actions and hands each its item's status.
-async fn send_actions(pool: Arc<Pool>, tally: Arc<Tally>, batch: Vec<PendingAction>) {
-    let mut body = String::with_capacity(batch.iter().map(|a| a.body.len() + 1).sum::<usize>() + 2);
+/// `[item,item,...]` from items that are JSON already.
+fn json_array<'a>(items: impl Iterator<Item = &'a str> + Clone) -> String {
+    let len: usize = items.clone().map(|i| i.len() + 1).sum();
+    let mut body = String::with_capacity(len + 2);
     body.push('[');
-    for (k, a) in batch.iter().enumerate() {
+    for (k, item) in items.enumerate() {
         if k > 0 {
             body.push(',');
         }
-        body.push_str(&a.body);
+        body.push_str(item);
     }
     body.push(']');
+    body
+}
+
+/// Sends one batch of actions and hands each its item's status.
+async fn send_actions(pool: Arc<Pool>, tally: Arc<Tally>, batch: Vec<PendingAction>) {
+    let body = json_array(batch.iter().map(|a| a.body.as_str()));
     let r = pool.call(true, "/v1/contact-actions", body).await;
     tally.requests.fetch_add(1, Relaxed);
     let statuses = match r {
