@@ -439,6 +439,10 @@ where
     }
 }
 
+/// A key's hash in a [`ShardedIndex`], taken once for a lookup and the insert after it.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyHash(u64);
+
 /// Keys to their positions in a table that holds the keys (contact, customer and agent ids in
 /// the daemon's tables): a [`ShardedMap`] that stores only each key's hash and position, so
 /// its entries are plain numbers. Copying a shard after a snapshot is then a copy of memory;
@@ -471,20 +475,33 @@ impl<S: BuildHasher + Default> ShardedIndex<S> {
         self.len == 0
     }
 
+    /// The hash of `key`, for a lookup followed by an insert of the same key.
+    pub fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> KeyHash {
+        KeyHash(self.hasher.hash_one(key))
+    }
+
     /// The position of `key`; `key_of` gives the key stored at a position.
     pub fn get<'k, Q>(&self, key: &Q, key_of: impl Fn(u32) -> &'k Q) -> Option<u32>
     where
         Q: Hash + Eq + ?Sized + 'k,
     {
-        let hash = self.hasher.hash_one(key);
+        self.find(self.hash(key), key, key_of)
+    }
+
+    /// [`ShardedIndex::get`] with the key's hash already known.
+    pub fn find<'k, Q>(&self, hash: KeyHash, key: &Q, key_of: impl Fn(u32) -> &'k Q) -> Option<u32>
+    where
+        Q: Eq + ?Sized + 'k,
+    {
+        let hash = hash.0;
         self.shards[shard_of(hash)]
             .find(hash, |&(h, ix)| h == hash && key_of(ix) == key)
             .map(|&(_, ix)| ix)
     }
 
-    /// Records that `key`, not yet present, is at `ix`.
-    pub fn insert<Q: Hash + ?Sized>(&mut self, key: &Q, ix: u32) {
-        let hash = self.hasher.hash_one(key);
+    /// Records that the key of `hash`, not yet present, is at `ix`.
+    pub fn insert(&mut self, hash: KeyHash, ix: u32) {
+        let hash = hash.0;
         Arc::make_mut(&mut self.shards[shard_of(hash)]).insert_unique(hash, (hash, ix), |e| e.0);
         self.len += 1;
     }
@@ -585,7 +602,7 @@ mod tests {
         let keys: Vec<String> = (0..50_000).map(|i| format!("c{i}")).collect();
         let mut ix: ShardedIndex = ShardedIndex::default();
         for (i, k) in keys.iter().enumerate() {
-            ix.insert(k.as_str(), i as u32);
+            ix.insert(ix.hash(k.as_str()), i as u32);
         }
         let key_of = |i: u32| keys[i as usize].as_str();
         assert_eq!(ix.len(), 50_000);

@@ -552,7 +552,11 @@ impl Engine {
                 format!("expected a contact id of {ID_RULE}, found `{}`", c.id),
             ));
         }
-        if let Some(ix) = self.find_contact(c.id.as_str()) {
+        let contact_hash = self.contact_ix.hash(c.id.as_str());
+        let known = self.contact_ix.find(contact_hash, c.id.as_str(), |i| {
+            key_at(&self.contacts, i, |r| &r.key)
+        });
+        if let Some(ix) = known {
             return match self.differs(ix, c) {
                 None => Ok(Reply::Contact {
                     contact: self.created_out(ix),
@@ -602,10 +606,16 @@ impl Engine {
                     format!("expected a customer id of {ID_RULE}, found `{k}`"),
                 ))
             }
-            Some(k) => Some(match self.find_customer(k.as_str()) {
-                Some(x) => (x, false),
-                None => (self.customers.len() as u32, true),
-            }),
+            Some(k) => {
+                let hash = self.customer_ix.hash(k.as_str());
+                let known = self
+                    .customer_ix
+                    .find(hash, k.as_str(), |i| key_at(&self.customers, i, |k| k));
+                Some(match known {
+                    Some(x) => (x, false, hash),
+                    None => (self.customers.len() as u32, true, hash),
+                })
+            }
         };
         let ix = self.contacts.len() as u32;
         let cid = ContactId(ix as u64);
@@ -615,24 +625,22 @@ impl Engine {
             language: c.language.clone(),
             priority: c.priority,
             tier: c.tier,
-            customer: customer.map(|(x, _)| CustomerId(x as u64)),
+            customer: customer.map(|(x, ..)| CustomerId(x as u64)),
         };
         // Interned before the events are absorbed, dropped again if the core says no.
-        let key: Arc<str> = c.id.as_str().into();
-        if let Some((x, true)) = customer {
+        if let Some((x, true, hash)) = customer {
             if let Some(k) = &c.customer_id {
-                let k: Arc<str> = k.as_str().into();
-                self.customer_ix.insert(&*k, x);
-                self.customers.push(k);
+                self.customer_ix.insert(hash, x);
+                self.customers.push(k.as_str().into());
             }
         }
         self.contacts.push(ContactRec {
-            key: key.clone(),
+            key: c.id.as_str().into(),
             asked_queue: queue,
             asked_language: language,
             asked_priority: c.priority,
             tier: c.tier,
-            customer: customer.map(|(x, _)| x),
+            customer: customer.map(|(x, ..)| x),
             created_state: ContactState::Queued,
             created_agent: None,
             language: language.unwrap_or(0),
@@ -644,12 +652,12 @@ impl Engine {
             escalated: false,
             transfers: 0,
         });
-        self.contact_ix.insert(&*key, ix);
+        self.contact_ix.insert(contact_hash, ix);
         if let Err(e) = self.run(op, command, now, fx) {
             self.contact_ix
                 .remove(c.id.as_str(), |i| key_at(&self.contacts, i, |r| &r.key));
             self.contacts.pop();
-            if let Some((x, true)) = customer {
+            if let Some((x, true, _)) = customer {
                 if let Some(k) = &c.customer_id {
                     self.customer_ix
                         .remove(k.as_str(), |i| key_at(&self.customers, i, |k| k));
@@ -807,14 +815,17 @@ impl Engine {
                 }
             }
         }
-        let (aid, new) = match self.find_agent(l.agent.as_str()) {
+        let agent_hash = self.agent_ix.hash(l.agent.as_str());
+        let known = self.agent_ix.find(agent_hash, l.agent.as_str(), |i| {
+            key_at(&self.agents, i, |k| k)
+        });
+        let (aid, new) = match known {
             Some(a) => (AgentId(a as u64), false),
             None => (AgentId(self.agents.len() as u64), true),
         };
         if new {
-            let key: Arc<str> = l.agent.as_str().into();
-            self.agent_ix.insert(&*key, aid.0 as u32);
-            self.agents.push(key);
+            self.agent_ix.insert(agent_hash, aid.0 as u32);
+            self.agents.push(l.agent.as_str().into());
         }
         let command = Command::Login {
             agent: aid,
@@ -1388,7 +1399,7 @@ impl Engine {
 fn index_of<'a>(keys: impl Iterator<Item = &'a str>) -> ShardedIndex {
     let mut index = ShardedIndex::default();
     for (i, k) in keys.enumerate() {
-        index.insert(k, i as u32);
+        index.insert(index.hash(k), i as u32);
     }
     index
 }
