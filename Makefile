@@ -10,9 +10,9 @@ plan: deps
 
 # Formatting, lints and the whole test suite, as CI runs them.
 test: deps
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
-	cargo test --release
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --release --workspace
 
 bench: deps
-	cargo bench
+	cargo bench --workspace

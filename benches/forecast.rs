@@ -10,9 +10,9 @@ use std::path::Path;
 
 use chrono::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
-use peakcrew::forecast::forecast_scenario;
-use peakcrew::history::{self, History};
-use peakcrew::scenario::Scenario;
+use peakcrew_plan::forecast::forecast_scenario;
+use peakcrew_plan::history::{self, History};
+use peakcrew_plan::scenario::Scenario;
 
 fn twenty_queue_scenario() -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/double11.toml");

@@ -21,11 +21,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use peakcrew::model::{
+use peakcrew_core::model::{
     Channel, IntradayProfile, Language, Proficiency, Queue, Skill, SkillLevel, SlaTarget,
     VolumeProfile,
 };
-use peakcrew::routing::{
+use peakcrew_core::routing::{
     AgentId, Catalog, Command, ContactId, Event, EventKind, Millis, RelaxationStep, Router,
     RoutingPolicy, Tier,
 };

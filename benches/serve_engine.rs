@@ -9,8 +9,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use peakcrew::serve::engine::{Actor, Effects, Login, NewContact, Op, Reply};
-use peakcrew::serve::{snapshot, store, Engine, Settings};
+use peakcrew_serve::engine::{Actor, Effects, Login, NewContact, Op, Reply};
+use peakcrew_serve::{snapshot, store, Engine, Settings};
 
 const AGENTS: usize = 2000;
 
@@ -21,7 +21,7 @@ fn settings() -> Settings {
 
 /// An engine with the loadgen's agents logged in (their records in `fx`).
 fn engine_with_agents(s: &Settings, fx: &mut Effects) -> Engine {
-    let scenario = peakcrew::scenario::Scenario::load(
+    let scenario = peakcrew_plan::scenario::Scenario::load(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/double11.toml"),
     )
     .unwrap();
@@ -117,7 +117,7 @@ fn bench(c: &mut Criterion) {
             |_| {
                 let rec = store::Log::read(dir.path()).unwrap();
                 let entries = rec.entries(0).unwrap();
-                let e = peakcrew::serve::replay(&s, &entries, rec.epoch_unix_ms).unwrap();
+                let e = peakcrew_serve::replay(&s, &entries, rec.epoch_unix_ms).unwrap();
                 black_box(e.log_entries())
             },
             BatchSize::PerIteration,
@@ -176,7 +176,7 @@ fn recovery(c: &mut Criterion) {
         let s = s.clone();
         group.bench_function(name, |b| {
             b.iter(|| {
-                let r = peakcrew::serve::recover(&s).unwrap();
+                let r = peakcrew_serve::recover(&s).unwrap();
                 assert_eq!(r.engine.log_entries(), records);
                 black_box(r.from_snapshot)
             })

@@ -15,18 +15,16 @@ use std::path::Path;
 use chrono::NaiveDate;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use peakcrew::routing::{Catalog, RouterConfig};
-use peakcrew::scenario::Scenario;
-use peakcrew::sim::{self, SimOptions, SingleQueue};
+use peakcrew_plan::scenario::Scenario;
+use peakcrew_serve::config::load_policy;
+use peakcrew_sim::{self as sim, SimOptions, SingleQueue};
 
 fn double11_day(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let scenario = Scenario::load(&root.join("scenarios/double11.toml")).expect("bundled scenario");
-    let config = std::fs::read_to_string(root.join("config/router.toml")).expect("router.toml");
-    let policy = RouterConfig::from_toml(&config)
-        .expect("valid router.toml")
-        .policy;
-    let catalog = Catalog::from_scenario(&scenario);
+    let catalog = scenario.catalog();
+    let policy =
+        load_policy(&root.join("config/router.toml"), &catalog).expect("valid router.toml");
     let date = NaiveDate::from_ymd_opt(2026, 11, 11).expect("date");
     let day =
         sim::workload::day(&scenario, &policy, date, 1_000_000.0, 2_000, 11).expect("workload");

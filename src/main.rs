@@ -1,9 +1,11 @@
-//! The `peakcrew` binary: a thin clap front end over the library (see `peakcrew::cli`).
+//! The `peakcrew` binary: a thin clap front end over the workspace's crates (see [`cli`]).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use peakcrew::cli::{self, Cli};
+use cli::Cli;
+
+mod cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

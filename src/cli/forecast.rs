@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
 use super::{load_scenario, print_json, Global};
-use crate::forecast::{self, BacktestOptions};
-use crate::history;
+use peakcrew_plan::forecast::{self, BacktestOptions};
+use peakcrew_plan::history;
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::{load_scenario, print_json, Global};
-use crate::history;
+use peakcrew_plan::history;
 
 #[derive(Debug, Subcommand)]
 pub enum HistoryCommand {

@@ -38,7 +38,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use super::Global;
-use crate::serve::client::Client;
+use peakcrew_serve::client::Client;
 
 #[derive(Debug, Args)]
 pub struct LoadgenArgs {
@@ -150,7 +150,7 @@ impl Pool {
         post: bool,
         path: &str,
         body: String,
-    ) -> Result<crate::serve::client::Answer, String> {
+    ) -> Result<peakcrew_serve::client::Answer, String> {
         let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
         if !self.shared.is_empty() {
             let i = self.next.fetch_add(1, Relaxed) as usize % self.shared.len();
@@ -357,7 +357,7 @@ async fn drive(
     token: String,
     addr: SocketAddr,
     ramp: f64,
-    scenario: crate::scenario::Scenario,
+    scenario: peakcrew_plan::scenario::Scenario,
 ) -> anyhow::Result<Report> {
     let prefix = args.prefix.clone().unwrap_or_else(|| {
         let t = std::time::SystemTime::now()

@@ -70,15 +70,6 @@ pub struct Global {
     pub json: bool,
 }
 
-/// A stage that exists in the design but is not built yet: say so plainly, never fake output.
-#[derive(Debug, thiserror::Error)]
-#[error("`peakcrew {command}` is not available yet: the {stage} stage is not built in this version (see issue {issue})")]
-pub struct NotBuilt {
-    pub command: &'static str,
-    pub stage: &'static str,
-    pub issue: u32,
-}
-
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = Global { json: cli.json };
     match cli.command {
@@ -98,8 +89,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Loads a scenario, turning its error list into one message.
-pub fn load_scenario(path: &std::path::Path) -> anyhow::Result<crate::scenario::Scenario> {
-    crate::scenario::Scenario::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+pub fn load_scenario(path: &std::path::Path) -> anyhow::Result<peakcrew_plan::scenario::Scenario> {
+    peakcrew_plan::scenario::Scenario::load(path).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Prints a value as pretty JSON on stdout.
@@ -111,7 +102,7 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 /// The history file to use: the one given, else the scenario's, generated on first use (the
 /// bundled scenario ships no private data).
 pub fn scenario_history(
-    scenario: &crate::scenario::Scenario,
+    scenario: &peakcrew_plan::scenario::Scenario,
     explicit: Option<std::path::PathBuf>,
 ) -> anyhow::Result<std::path::PathBuf> {
     use anyhow::Context;
@@ -121,12 +112,15 @@ pub fn scenario_history(
     }
     let p = scenario.history_path();
     if !p.exists() {
-        let rows =
-            crate::history::generate(scenario, scenario.history.weeks, scenario.history.seed);
+        let rows = peakcrew_plan::history::generate(
+            scenario,
+            scenario.history.weeks,
+            scenario.history.seed,
+        );
         let f =
             std::fs::File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
         let mut w = std::io::BufWriter::new(f);
-        crate::history::write(&rows, &mut w)
+        peakcrew_plan::history::write(&rows, &mut w)
             .with_context(|| format!("cannot write {}", p.display()))?;
         w.flush()?;
         eprintln!(

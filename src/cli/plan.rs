@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::{load_scenario, print_json, scenario_history, Global};
-use crate::plan::{self, PlanError, Stage};
+use peakcrew_pipeline::{self as plan, PlanError, Stage};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -103,8 +103,8 @@ pub struct PlanSummaryOut {
     pub required_agent_hours: f64,
     /// The report's KPI table, name → value, so scripts and tests can check it.
     pub kpis: std::collections::BTreeMap<String, f64>,
-    pub schedule: crate::schedule::PlanSummary,
-    pub roster: crate::schedule::roster::RosterSummary,
+    pub schedule: peakcrew_plan::schedule::PlanSummary,
+    pub roster: peakcrew_plan::schedule::roster::RosterSummary,
     pub simulation: SimulationSummary,
     /// Every warning of the report, in its order.
     pub warnings: Vec<String>,
@@ -119,8 +119,8 @@ pub struct SimulationSummary {
     pub routing_policy: String,
     /// Share of rostered shifts missed (the scenario's shrinkage).
     pub shrinkage: f64,
-    pub overall: crate::sim::Metrics,
-    pub queues: Vec<crate::sim::QueueReport>,
+    pub overall: peakcrew_sim::Metrics,
+    pub queues: Vec<peakcrew_sim::QueueReport>,
 }
 
 fn write_file(
@@ -146,17 +146,17 @@ fn csv_err(e: csv::Error) -> std::io::Error {
 /// The named agents to roster: the scenario's agents file, or, when it names none, agents
 /// generated from its groups (written to agents.csv so the roster can be read against them).
 fn plan_agents(
-    scenario: &crate::scenario::Scenario,
+    scenario: &peakcrew_plan::scenario::Scenario,
     args: &PlanArgs,
     files: &mut Vec<String>,
-) -> anyhow::Result<Vec<crate::model::AgentProfile>> {
+) -> anyhow::Result<Vec<peakcrew_core::model::AgentProfile>> {
     if let Some(file) = &scenario.agents_file {
         let path = scenario.resolve(file);
-        return Ok(crate::schedule::read_agents(&path, scenario)?);
+        return Ok(peakcrew_plan::schedule::read_agents(&path, scenario)?);
     }
-    let agents = crate::schedule::generate_agents(scenario, args.seed);
+    let agents = peakcrew_plan::schedule::generate_agents(scenario, args.seed);
     write_file(&args.out, "agents.csv", files, |w| {
-        crate::schedule::write_agents(&agents, w).map_err(csv_err)
+        peakcrew_plan::schedule::write_agents(&agents, w).map_err(csv_err)
     })?;
     Ok(agents)
 }
@@ -177,11 +177,11 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
 
     progress.stage(Stage::Forecast, "reading history and forecasting");
     let history_path = scenario_history(&scenario, args.history.clone())?;
-    let history = crate::history::read(&history_path).map_err(|e| PlanError {
+    let history = peakcrew_plan::history::read(&history_path).map_err(|e| PlanError {
         stage: Stage::Forecast,
         message: e.to_string(),
     })?;
-    let fc = crate::forecast::forecast_history(
+    let fc = peakcrew_plan::forecast::forecast_history(
         &scenario,
         &history,
         &history_path.display().to_string(),
@@ -193,35 +193,39 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
         message: e.to_string(),
     })?;
     write_file(&args.out, "forecast.csv", &mut files, |w| {
-        crate::forecast::write_forecast(&fc.rows, w).map_err(csv_err)
+        peakcrew_plan::forecast::write_forecast(&fc.rows, w).map_err(csv_err)
     })?;
     lap(Stage::Forecast, &mut stages);
 
     progress.stage(Stage::Staffing, "sizing every queue and interval");
-    let loads: Vec<crate::staffing::requirements::IntervalLoad> =
+    let loads: Vec<peakcrew_plan::staffing::requirements::IntervalLoad> =
         fc.rows.iter().map(Into::into).collect();
     let reqs =
-        crate::staffing::requirements::requirements(&scenario, &loads).map_err(|e| PlanError {
-            stage: Stage::Staffing,
-            message: e.to_string(),
+        peakcrew_plan::staffing::requirements::requirements(&scenario, &loads).map_err(|e| {
+            PlanError {
+                stage: Stage::Staffing,
+                message: e.to_string(),
+            }
         })?;
     write_file(&args.out, "requirements.csv", &mut files, |w| {
-        crate::staffing::write_requirements(&reqs, w).map_err(csv_err)
+        peakcrew_plan::staffing::write_requirements(&reqs, w).map_err(csv_err)
     })?;
     lap(Stage::Staffing, &mut stages);
 
     progress.stage(Stage::Schedule, "solving the shift plan (LP/MIP, CBC)");
-    let options = crate::schedule::ScheduleOptions {
+    let options = peakcrew_plan::schedule::ScheduleOptions {
         time_limit_seconds: args.time_limit as f64,
         gap: args.gap,
         ..Default::default()
     };
     let shift_plan =
-        crate::schedule::plan_shifts(&scenario, &reqs, &options).map_err(|e| PlanError {
-            stage: Stage::Schedule,
-            message: e.to_string(),
+        peakcrew_plan::schedule::plan_shifts(&scenario, &reqs, &options).map_err(|e| {
+            PlanError {
+                stage: Stage::Schedule,
+                message: e.to_string(),
+            }
         })?;
-    crate::schedule::files::write_plan(&shift_plan, &args.out).map_err(|e| PlanError {
+    peakcrew_plan::schedule::files::write_plan(&shift_plan, &args.out).map_err(|e| PlanError {
         stage: Stage::Schedule,
         message: e.to_string(),
     })?;
@@ -238,18 +242,18 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
     let agents =
         plan_agents(&scenario, &args, &mut files).map_err(|e| stage_err(Stage::Roster)(&e))?;
     // build_roster names schedule.csv lines in its messages: line 1 is the header.
-    let planned: Vec<(usize, crate::schedule::PlannedShift)> = shift_plan
+    let planned: Vec<(usize, peakcrew_plan::schedule::PlannedShift)> = shift_plan
         .shifts
         .iter()
         .cloned()
         .enumerate()
         .map(|(n, s)| (n + 2, s))
         .collect();
-    let roster_options = crate::schedule::RosterOptions {
+    let roster_options = peakcrew_plan::schedule::RosterOptions {
         time_limit_seconds: args.time_limit.max(1) as f64,
         ..Default::default()
     };
-    let roster = crate::schedule::build_roster(
+    let roster = peakcrew_plan::schedule::build_roster(
         &scenario,
         &planned,
         &shift_plan.allocation,
@@ -258,13 +262,13 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
     )
     .map_err(|e| stage_err(Stage::Roster)(&e))?;
     let produced = scenario.grid().day_start(scenario.horizon.start);
-    crate::schedule::files::write_roster(&roster, &args.out, produced)
+    peakcrew_plan::schedule::files::write_roster(&roster, &args.out, produced)
         .map_err(|e| stage_err(Stage::Roster)(&e))?;
     // What is published is the roster, so coverage.csv and allocation.csv say what it delivers.
     let (allocation, coverage) =
-        crate::schedule::roster_coverage(&scenario, &reqs, &roster.assignments)
+        peakcrew_plan::schedule::roster_coverage(&scenario, &reqs, &roster.assignments)
             .map_err(|e| stage_err(Stage::Roster)(&e))?;
-    crate::schedule::files::write_coverage(&coverage, &allocation, &args.out)
+    peakcrew_plan::schedule::files::write_coverage(&coverage, &allocation, &args.out)
         .map_err(|e| stage_err(Stage::Roster)(&e))?;
     files.extend(["roster.csv", "roster-summary.json", "calendars/"].map(String::from));
     lap(Stage::Roster, &mut stages);
@@ -273,18 +277,18 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
         Stage::Simulation,
         "replaying the roster through the routing core",
     );
-    let catalog = crate::routing::Catalog::from_scenario(&scenario);
+    let catalog = scenario.catalog();
     let policy = match &args.config {
         Some(path) => super::simulate::load_policy(path, &catalog)
             .map_err(|e| stage_err(Stage::Simulation)(&e))?,
-        None => crate::routing::RoutingPolicy::default(),
+        None => peakcrew_core::routing::RoutingPolicy::default(),
     };
-    let sim_options = crate::sim::SimOptions {
+    let sim_options = peakcrew_sim::SimOptions {
         replications: args.replications,
         seed: args.seed,
-        ..crate::sim::SimOptions::for_scenario(&scenario)
+        ..peakcrew_sim::SimOptions::for_scenario(&scenario)
     };
-    let simulation = crate::sim::simulate_roster(
+    let simulation = peakcrew_sim::simulate_roster(
         &scenario,
         &fc.rows,
         &roster.assignments,
@@ -294,7 +298,7 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
     )
     .map_err(|e| stage_err(Stage::Simulation)(&e))?;
     write_file(&args.out, "simulation.csv", &mut files, |w| {
-        crate::sim::write_sim_csv(&simulation, w)
+        peakcrew_sim::write_sim_csv(&simulation, w)
     })?;
     lap(Stage::Simulation, &mut stages);
 
@@ -311,7 +315,7 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
     };
     let input = plan::report_input(&outputs);
     write_file(&args.out, "report.html", &mut files, |w| {
-        w.write_all(crate::report::render_html(&input).as_bytes())
+        w.write_all(peakcrew_plan::report::render_html(&input).as_bytes())
     })?;
     lap(Stage::Report, &mut stages);
     progress.finish();
@@ -364,7 +368,7 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
             println!(
                 "  {:<44} {}",
                 k.name,
-                crate::report::kpi_value(&k.format, k.value)
+                peakcrew_plan::report::kpi_value(&k.format, k.value)
             );
         }
         for w in input.warnings.iter().take(10) {

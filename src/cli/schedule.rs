@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::{load_scenario, print_json, Global};
-use crate::schedule::{self, files, RosterOptions, ScheduleOptions};
+use peakcrew_plan::schedule::{self, files, RosterOptions, ScheduleOptions};
 
 #[derive(Debug, Args)]
 pub struct ScheduleArgs {
@@ -77,7 +77,7 @@ pub fn run_schedule(args: ScheduleArgs, global: Global) -> anyhow::Result<ExitCo
         );
     }
     let scenario = load_scenario(&args.scenario)?;
-    let requirements = crate::staffing::read_requirements(&args.requirements)?;
+    let requirements = peakcrew_plan::staffing::read_requirements(&args.requirements)?;
     let options = ScheduleOptions {
         time_limit_seconds: args.time_limit.max(1) as f64,
         gap: args.gap,

@@ -1,4 +1,4 @@
-//! `peakcrew serve`: the routing daemon (see [`crate::serve`]).
+//! `peakcrew serve`: the routing daemon (see [`peakcrew_serve`]).
 //!
 //! Prints one JSON line on stdout once it listens (`{"listening": "127.0.0.1:7878", ...}`),
 //! so a script or test that asked for port 0 learns the port; logs go to stderr. Stops
@@ -14,7 +14,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::Global;
-use crate::serve::{self, Settings};
+use peakcrew_serve::{self as serve, Settings};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {

@@ -20,13 +20,12 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use super::{load_scenario, print_json, Global};
-use crate::routing::{Catalog, RoutingPolicy};
-use crate::serve::config::RouterFile;
-use crate::sim::{
-    self, ArrivalRate, ChatDuration, Counters, Estimate, HandleTimeDistribution, Metrics,
+use peakcrew_core::routing::{Catalog, RoutingPolicy};
+use peakcrew_plan::staffing::erlang::{self, Load};
+use peakcrew_sim::{
+    self as sim, ArrivalRate, ChatDuration, Counters, Estimate, HandleTimeDistribution, Metrics,
     PatienceDistribution, QueueReport, SimOptions, SimReport, SingleQueue, Timing, Variant,
 };
-use crate::staffing::erlang::{self, Load};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -192,12 +191,12 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
         );
     };
     let scenario = load_scenario(scenario_path)?;
-    let catalog = Catalog::from_scenario(&scenario);
+    let catalog = scenario.catalog();
     let policy = match &args.config {
         Some(path) => load_policy(path, &catalog)?,
         None => RoutingPolicy::default(),
     };
-    let rates: Vec<ArrivalRate> = crate::forecast::read_forecast(forecast_path)?
+    let rates: Vec<ArrivalRate> = peakcrew_plan::forecast::read_forecast(forecast_path)?
         .iter()
         .map(ArrivalRate::from)
         .collect();
@@ -212,15 +211,16 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
                         "--roster needs the agents file the roster was built from: give --agents, or name it as `agents_file` in the scenario"
                     )
                 })?;
-            let agents = crate::schedule::read_agents(&agents_path, &scenario)?;
-            let assignments = crate::schedule::files::read_roster(roster_path, scenario.time_zone)?;
+            let agents = peakcrew_plan::schedule::read_agents(&agents_path, &scenario)?;
+            let assignments =
+                peakcrew_plan::schedule::files::read_roster(roster_path, scenario.time_zone)?;
             sim::roster_shifts(&assignments, &agents).with_context(|| {
                 format!("{} with {}", roster_path.display(), agents_path.display())
             })?
         }
         (None, Some(plan_path)) => {
             let plan: Vec<_> =
-                crate::schedule::files::read_schedule(plan_path, scenario.time_zone)?
+                peakcrew_plan::schedule::files::read_schedule(plan_path, scenario.time_zone)?
                     .into_iter()
                     .map(|(_, shift)| shift)
                     .collect();
@@ -292,20 +292,10 @@ pub fn run(args: SimulateArgs, global: Global) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads the router configuration with located errors, cross-checked against the scenario.
+/// Reads the router configuration through the daemon's own reader, so the simulation runs the
+/// policy the daemon would (inline or `server.policy_file`), with located errors.
 pub(crate) fn load_policy(path: &Path, catalog: &Catalog) -> anyhow::Result<RoutingPolicy> {
-    let config: RouterFile = crate::scenario::load_toml(path, |c: &RouterFile| {
-        let mut problems = c.validate();
-        problems.extend(
-            c.policy
-                .validate_against(catalog)
-                .into_iter()
-                .map(|(p, m)| (format!("policy.{p}"), m)),
-        );
-        problems
-    })
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(config.policy)
+    peakcrew_serve::config::load_policy(path, catalog).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn write_outputs(dir: &Path, results: &[(Variant, SimReport)]) -> anyhow::Result<()> {

@@ -8,8 +8,8 @@ use clap::Args;
 use anyhow::Context;
 
 use super::{load_scenario, print_json, Global};
-use crate::staffing::erlang::{self, Load, Target};
-use crate::staffing::requirements::{self, IntervalLoad};
+use peakcrew_plan::staffing::erlang::{self, Load, Target};
+use peakcrew_plan::staffing::requirements::{self, IntervalLoad};
 
 #[derive(Debug, Args)]
 pub struct ErlangArgs {
@@ -148,12 +148,12 @@ struct QueueSummary {
 
 pub fn run_staff(args: StaffArgs, global: Global) -> anyhow::Result<ExitCode> {
     let scenario = load_scenario(&args.scenario)?;
-    let forecast = crate::forecast::read_forecast(&args.forecast)?;
+    let forecast = peakcrew_plan::forecast::read_forecast(&args.forecast)?;
     let loads: Vec<IntervalLoad> = forecast.iter().map(IntervalLoad::from).collect();
     let rows = requirements::requirements(&scenario, &loads)?;
     let file = std::fs::File::create(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    crate::staffing::write_requirements(&rows, std::io::BufWriter::new(file))
+    peakcrew_plan::staffing::write_requirements(&rows, std::io::BufWriter::new(file))
         .with_context(|| format!("cannot write {}", args.out.display()))?;
 
     let mut summary: Vec<QueueSummary> = Vec::new();

@@ -7,7 +7,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{print_json, Global};
-use crate::scenario::{Scenario, ScenarioError};
+use peakcrew_plan::scenario::{Scenario, ScenarioError};
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {

@@ -1,0 +1,1666 @@
+//! The engine: the one owner of the routing core, and the daemon's translation between the
+//! API's string ids and the core's integers.
+//!
+//! Everything that changes routing state goes through [`Engine::apply`], live and on replay
+//! alike: it checks the request against the catalog and the caller, hands the core a
+//! [`Command`], and on success appends the request and its `now` to the log buffer. Only
+//! accepted requests are logged, and every id the daemon interns (contact, agent, customer) is
+//! interned only when the core accepts the command, so replaying the log rebuilds the same
+//! tables and the same core state, integer for integer.
+//!
+//! The engine runs on a thread of its own ([`run`]): it takes requests from the bounded intake
+//! channel in batches, applies them at one `now` per batch, and hands the batch (log bytes,
+//! replies, events) to the group-commit thread, which makes it durable before anyone hears
+//! about it. Reads are answered in the same order, so no reply ever shows state that a crash
+//! could take back. Between requests, `recv_timeout` until the core's next deadline is the
+//! timer that drives offer timeouts, relaxation and escalation.
+//!
+//! Besides the core, the engine keeps per-contact records (so finished contacts can still be
+//! read and a duplicate create answered with the original result) and per-queue counters for
+//! service level, both updated only from the core's events.
+
+use std::collections::HashMap;
+
+use peakcrew_core::cow::{ChunkedVec, ShardedIndex};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use peakcrew_core::model::{Channel, Language, SkillLevel};
+use peakcrew_core::routing::{
+    escalation_queue_name, AgentCapacity, AgentId, AgentState, Availability, Catalog, Command,
+    ContactId, ContactState, CustomerId, Event, EventKind, Millis, Operation, QueueIx, Rejection,
+    RequeueReason, Router, RoutingPolicy, Tier, MAX_UNITS,
+};
+
+use super::config::{valid_id, ID_RULE};
+use super::error::ApiError;
+use super::metrics::Metrics;
+use super::store;
+
+/// A state-changing request: what the log stores, with the time it was applied at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Op {
+    Create(NewContact),
+    Accept { contact: String, agent: String },
+    Complete { contact: String, agent: String },
+    Transfer { contact: String, queue: String },
+    Abandon { contact: String },
+    Login(Login),
+    Logout { agent: String },
+    State { agent: String, state: Availability },
+}
+
+/// The body of `POST /v1/contacts`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewContact {
+    pub id: String,
+    pub queue: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
+    #[serde(default)]
+    pub tier: Tier,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+}
+
+/// An agent's login: the body of `POST /v1/agents/{id}/login` plus the id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    #[serde(default)]
+    pub agent: String,
+    pub skills: Vec<SkillLevel>,
+    pub languages: Vec<Language>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<AgentCapacity>,
+}
+
+/// Who is asking. The HTTP layer settles what a role may call; the engine settles what needs
+/// state (an agent acts only on contacts it holds).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Actor {
+    Admin,
+    Integration,
+    Agent(Arc<str>),
+    /// A record of the log: already authorized when it was accepted.
+    Replay,
+}
+
+/// A read.
+#[derive(Debug, Clone)]
+pub enum Query {
+    Contact { id: String },
+    Stats { digest: bool },
+    Health,
+}
+
+/// What the engine answers.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Contact {
+        contact: ContactOut,
+        created: bool,
+    },
+    Agent(AgentOut),
+    Stats(Box<StatsOut>),
+    Health(HealthOut),
+    /// One answer per operation of a [`Request::Batch`], in order.
+    Batch(Vec<Answer>),
+}
+
+pub type Answer = Result<Reply, ApiError>;
+
+/// A request on the intake channel.
+pub enum Request {
+    Op {
+        op: Op,
+        actor: Actor,
+        reply: oneshot::Sender<Answer>,
+    },
+    Query {
+        query: Query,
+        actor: Actor,
+        reply: oneshot::Sender<Answer>,
+    },
+    /// Several operations applied in order at one `now` and made durable in one group commit,
+    /// with one answer each (`Reply::Batch`); a failed operation does not stop the others.
+    Batch {
+        ops: Vec<Op>,
+        actor: Actor,
+        reply: oneshot::Sender<Answer>,
+    },
+    /// Finish the batch in hand and stop (the daemon is shutting down).
+    Stop,
+}
+
+impl Request {
+    /// What the request is charged against the bounded intake: one per operation.
+    pub fn units(&self) -> usize {
+        match self {
+            Request::Batch { ops, .. } => ops.len(),
+            _ => 1,
+        }
+    }
+}
+
+/// A contact as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContactOut {
+    pub id: Arc<str>,
+    pub state: ContactState,
+    pub queue: Arc<str>,
+    pub channel: Channel,
+    pub skill: Arc<str>,
+    pub language: Arc<str>,
+    pub priority: u8,
+    pub tier: Tier,
+    pub customer_id: Option<Arc<str>>,
+    pub arrival_ms: Millis,
+    pub sla_deadline_ms: Millis,
+    /// The agent offered, holding or (for finished contacts) last holding it.
+    pub agent: Option<Arc<str>>,
+    pub escalated: bool,
+    pub transfers: u32,
+}
+
+/// An agent as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgentOut {
+    pub id: Arc<str>,
+    pub state: AgentState,
+    pub skills: Vec<SkillLevel>,
+    pub languages: Vec<Language>,
+    pub units: u32,
+    pub used_units: u32,
+    pub contacts: Vec<Arc<str>>,
+    pub idle_since_ms: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueStatsOut {
+    pub queue: Arc<str>,
+    pub channel: Channel,
+    pub skill: Arc<str>,
+    /// The queue's language (a supervisor twin's is that of the queue it serves).
+    pub language: Option<Arc<str>>,
+    pub answer_target_ms: Millis,
+    /// Contacts waiting now (in the queue or for a sticky agent).
+    pub waiting: u32,
+    pub longest_wait_ms: Option<Millis>,
+    /// Contacts that entered the queue (created, transferred or escalated into it).
+    pub arrived: u64,
+    /// Contacts accepted by an agent while in this queue.
+    pub answered: u64,
+    /// Of those, accepted within the answer target of their arrival.
+    pub answered_within_target: u64,
+    pub abandoned: u64,
+    /// answered within target ÷ (answered + abandoned), so far; absent before any contact
+    /// ended its wait.
+    pub service_level: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatsOut {
+    pub now_ms: Millis,
+    pub epoch_unix_ms: u64,
+    pub queues: Vec<QueueStatsOut>,
+    /// Agents who have logged in at least once, by state.
+    pub agents: std::collections::BTreeMap<&'static str, u32>,
+    pub live_contacts: usize,
+    pub contacts_created: usize,
+    pub log_entries: u64,
+    /// Hash of the core's logical state (only with `?digest=true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_digest: Option<String>,
+    /// Hash of the daemon's own tables: ids, records and counters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_digest: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HealthOut {
+    pub status: &'static str,
+    pub now_ms: Millis,
+    pub log_entries: u64,
+    pub live_contacts: usize,
+}
+
+/// An event as streams show it, with the API's ids.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutEvent {
+    pub at: Millis,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Arc<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<Millis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<RequeueReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<AgentState>,
+}
+
+#[derive(Debug, Clone)]
+struct QueueInfo {
+    name: Arc<str>,
+    channel: Channel,
+    skill: Arc<str>,
+    language: Option<Arc<str>>,
+    target_ms: Millis,
+}
+
+#[derive(Debug, Clone, Default, Hash, Serialize, Deserialize)]
+struct QueueCounters {
+    arrived: u64,
+    answered: u64,
+    answered_within_target: u64,
+    abandoned: u64,
+}
+
+/// The daemon's record of a contact, from its creation on.
+#[derive(Debug, Clone, Hash, Serialize, Deserialize)]
+struct ContactRec {
+    key: Arc<str>,
+    // The request as given, to tell a retry from a different contact with the same id.
+    asked_queue: u16,
+    asked_language: Option<u16>,
+    asked_priority: Option<u8>,
+    tier: Tier,
+    customer: Option<u32>,
+    // The result of creation.
+    created_state: ContactState,
+    created_agent: Option<u32>,
+    language: u16,
+    priority: u8,
+    arrival: Millis,
+    deadline: Millis,
+    // Kept up to date from events, for contacts the core has retired.
+    queue: u16,
+    agent: Option<u32>,
+    escalated: bool,
+    transfers: u32,
+}
+
+/// Where a batch's side effects go.
+#[derive(Default)]
+pub struct Effects {
+    /// Encoded log records of the accepted requests.
+    pub log: Vec<u8>,
+    /// Whether anyone streams events; if not, none are built.
+    pub publish: bool,
+    pub events: Vec<OutEvent>,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    router: Router,
+    epoch_unix_ms: u64,
+    queues: Vec<QueueInfo>,
+    queue_ix: HashMap<Arc<str>, u16>,
+    languages: Vec<Arc<str>>,
+    language_ix: HashMap<Arc<str>, u16>,
+    skills: HashMap<Arc<str>, ()>,
+    // The tables that grow with every contact are copy-on-write (see `peakcrew_core::cow`): the
+    // snapshot copy costs a pause of microseconds, and growth never rehashes them whole.
+    contacts: ChunkedVec<ContactRec>,
+    contact_ix: ShardedIndex,
+    agents: ChunkedVec<Arc<str>>,
+    agent_ix: ShardedIndex,
+    customers: ChunkedVec<Arc<str>>,
+    customer_ix: ShardedIndex,
+    counters: Vec<QueueCounters>,
+    log_entries: u64,
+    scratch: Vec<Event>,
+}
+
+fn millis(seconds: f64) -> Millis {
+    (seconds * 1000.0).round().max(0.0) as Millis
+}
+
+impl Engine {
+    pub fn new(
+        policy: &RoutingPolicy,
+        catalog: &Catalog,
+        epoch_unix_ms: u64,
+    ) -> Result<Engine, peakcrew_core::routing::PolicyErrors> {
+        let router = Router::new(policy, catalog)?;
+        let mut queues = Vec::new();
+        for name in router.queues() {
+            let info = match catalog.queues.iter().find(|q| q.id == name) {
+                Some(q) => QueueInfo {
+                    name: name.into(),
+                    channel: q.channel,
+                    skill: q.skill.as_str().into(),
+                    language: Some(q.language.as_str().into()),
+                    target_ms: millis(q.sla.answer_seconds()),
+                },
+                None => {
+                    // A supervisor twin the core added for escalation: the channel and language
+                    // of the queue it serves, the escalation skill and answer target.
+                    let base = catalog
+                        .queues
+                        .iter()
+                        .find(|q| escalation_queue_name(&q.id) == name);
+                    let esc = policy.escalation.as_ref();
+                    QueueInfo {
+                        name: name.into(),
+                        channel: base.map_or(Channel::Phone, |q| q.channel),
+                        skill: esc.map_or("", |e| e.skill.as_str()).into(),
+                        language: base.map(|q| q.language.as_str().into()),
+                        target_ms: millis(esc.map_or(60.0, |e| e.answer_seconds)),
+                    }
+                }
+            };
+            queues.push(info);
+        }
+        let queue_ix = queues
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (q.name.clone(), i as u16))
+            .collect();
+        let languages: Vec<Arc<str>> = router
+            .languages()
+            .iter()
+            .map(|l| l.as_str().into())
+            .collect();
+        let language_ix = languages
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.clone(), i as u16))
+            .collect();
+        let skills = router
+            .skills()
+            .iter()
+            .map(|s| (Arc::from(s.as_str()), ()))
+            .collect();
+        Ok(Engine {
+            counters: vec![QueueCounters::default(); queues.len()],
+            router,
+            epoch_unix_ms,
+            queues,
+            queue_ix,
+            languages,
+            language_ix,
+            skills,
+            contacts: ChunkedVec::new(),
+            contact_ix: ShardedIndex::default(),
+            agents: ChunkedVec::new(),
+            agent_ix: ShardedIndex::default(),
+            customers: ChunkedVec::new(),
+            customer_ix: ShardedIndex::default(),
+            log_entries: 0,
+            scratch: Vec::with_capacity(64),
+        })
+    }
+
+    pub fn now(&self) -> Millis {
+        self.router.now()
+    }
+
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.router.next_deadline()
+    }
+
+    pub fn log_entries(&self) -> u64 {
+        self.log_entries
+    }
+
+    /// Replays one log record. A record the engine would not accept means the log and the
+    /// code disagree; the caller stops rather than serve a different state.
+    pub fn replay(&mut self, entry: &store::Entry) -> Result<(), String> {
+        if entry.n != self.log_entries {
+            return Err(format!(
+                "record n={} arrives when {} were replayed",
+                entry.n, self.log_entries
+            ));
+        }
+        let mut fx = Effects::default();
+        match self.apply(&entry.op, &Actor::Replay, entry.at, &mut fx) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!("record n={} is rejected on replay: {e}", entry.n)),
+        }
+    }
+
+    /// Lets time pass to `now`, firing due transitions.
+    pub fn tick(&mut self, now: Millis, fx: &mut Effects) {
+        let mut events = std::mem::take(&mut self.scratch);
+        events.clear();
+        let _ = self.router.apply_into(Command::Tick, now, &mut events);
+        self.absorb(&events, fx);
+        self.scratch = events;
+    }
+
+    /// Checks, applies and logs one state-changing request.
+    pub fn apply(&mut self, op: &Op, actor: &Actor, now: Millis, fx: &mut Effects) -> Answer {
+        match op {
+            Op::Create(c) => self.create(op, c, now, fx),
+            Op::Accept { contact, agent } | Op::Complete { contact, agent } => {
+                let accept = matches!(op, Op::Accept { .. });
+                let (cid, ix) = self.contact_id(contact)?;
+                let aid = self.agent_id(agent, "agent")?;
+                self.act_for(actor, agent)?;
+                let command = if accept {
+                    Command::Accept {
+                        contact: cid,
+                        agent: aid,
+                    }
+                } else {
+                    Command::Complete {
+                        contact: cid,
+                        agent: aid,
+                    }
+                };
+                self.run(op, command, now, fx)?;
+                Ok(Reply::Contact {
+                    contact: self.contact_out(ix),
+                    created: false,
+                })
+            }
+            Op::Transfer { contact, queue } => {
+                let (cid, ix) = self.contact_id(contact)?;
+                if !self.queue_ix.contains_key(queue.as_str()) {
+                    return Err(unknown_queue(queue));
+                }
+                self.holds(actor, cid)?;
+                let command = Command::Transfer {
+                    contact: cid,
+                    queue: queue.clone(),
+                };
+                self.run(op, command, now, fx)?;
+                Ok(Reply::Contact {
+                    contact: self.contact_out(ix),
+                    created: false,
+                })
+            }
+            Op::Abandon { contact } => {
+                let (cid, ix) = self.contact_id(contact)?;
+                self.run(op, Command::Abandon { contact: cid }, now, fx)?;
+                Ok(Reply::Contact {
+                    contact: self.contact_out(ix),
+                    created: false,
+                })
+            }
+            Op::Login(login) => self.login(op, login, actor, now, fx),
+            Op::Logout { agent } => {
+                let aid = self.agent_id(agent, "agent")?;
+                self.act_for(actor, agent)?;
+                self.run(op, Command::Logout { agent: aid }, now, fx)?;
+                Ok(Reply::Agent(self.agent_out(aid)))
+            }
+            Op::State { agent, state } => {
+                let aid = self.agent_id(agent, "agent")?;
+                self.act_for(actor, agent)?;
+                let command = Command::SetAvailability {
+                    agent: aid,
+                    availability: *state,
+                };
+                self.run(op, command, now, fx)?;
+                Ok(Reply::Agent(self.agent_out(aid)))
+            }
+        }
+    }
+
+    /// Answers a read at `now` (time passes first, so the answer is current).
+    pub fn query(&mut self, query: &Query, actor: &Actor, now: Millis, fx: &mut Effects) -> Answer {
+        self.tick(now, fx);
+        match query {
+            Query::Contact { id } => {
+                let (cid, ix) = self.contact_id(id)?;
+                if let Actor::Agent(_) = actor {
+                    // An agent sees the contacts it holds, and no others.
+                    self.holds(actor, cid).map_err(|_| {
+                        ApiError::forbidden(format!("contact `{id}` is not held by this agent"))
+                    })?;
+                }
+                Ok(Reply::Contact {
+                    contact: self.contact_out(ix),
+                    created: false,
+                })
+            }
+            Query::Stats { digest } => Ok(Reply::Stats(Box::new(self.stats(*digest)))),
+            Query::Health => Ok(Reply::Health(HealthOut {
+                status: "ok",
+                now_ms: self.router.now(),
+                log_entries: self.log_entries,
+                live_contacts: self.router.live_contacts(),
+            })),
+        }
+    }
+
+    fn create(&mut self, op: &Op, c: &NewContact, now: Millis, fx: &mut Effects) -> Answer {
+        if !valid_id(&c.id) {
+            return Err(ApiError::invalid(
+                "id",
+                "invalid-id",
+                format!("expected a contact id of {ID_RULE}, found `{}`", c.id),
+            ));
+        }
+        let contact_hash = self.contact_ix.hash(c.id.as_str());
+        let known = self.contact_ix.find(contact_hash, c.id.as_str(), |i| {
+            key_at(&self.contacts, i, |r| &r.key)
+        });
+        if let Some(ix) = known {
+            return match self.differs(ix, c) {
+                None => Ok(Reply::Contact {
+                    contact: self.created_out(ix),
+                    created: true,
+                }),
+                Some(field) => Err(ApiError::conflict(
+                    "duplicate-id",
+                    field,
+                    format!(
+                        "contact `{}` already exists with a different `{field}`; a retry must repeat the original request",
+                        c.id
+                    ),
+                )),
+            };
+        }
+        let Some(&queue) = self.queue_ix.get(c.queue.as_str()) else {
+            return Err(unknown_queue(&c.queue));
+        };
+        let language = match &c.language {
+            None => None,
+            Some(l) => Some(*self.language_ix.get(l.as_str()).ok_or_else(|| {
+                ApiError::invalid(
+                    "language",
+                    "unknown-language",
+                    format!(
+                        "unknown language `{l}`, expected one of {}",
+                        list(&self.languages)
+                    ),
+                )
+            })?),
+        };
+        if let Some(p) = c.priority {
+            if p > 9 {
+                return Err(ApiError::invalid(
+                    "priority",
+                    "out-of-range",
+                    format!("expected a priority class from 0 (highest) to 9, found {p}"),
+                ));
+            }
+        }
+        let customer = match &c.customer_id {
+            None => None,
+            Some(k) if !valid_id(k) => {
+                return Err(ApiError::invalid(
+                    "customer_id",
+                    "invalid-id",
+                    format!("expected a customer id of {ID_RULE}, found `{k}`"),
+                ))
+            }
+            Some(k) => {
+                let hash = self.customer_ix.hash(k.as_str());
+                let known = self
+                    .customer_ix
+                    .find(hash, k.as_str(), |i| key_at(&self.customers, i, |k| k));
+                Some(match known {
+                    Some(x) => (x, false, hash),
+                    None => (self.customers.len() as u32, true, hash),
+                })
+            }
+        };
+        let ix = self.contacts.len() as u32;
+        let cid = ContactId(ix as u64);
+        let command = Command::Arrive {
+            contact: cid,
+            queue: c.queue.clone(),
+            language: c.language.clone(),
+            priority: c.priority,
+            tier: c.tier,
+            customer: customer.map(|(x, ..)| CustomerId(x as u64)),
+        };
+        // Interned before the events are absorbed, dropped again if the core says no.
+        if let Some((x, true, hash)) = customer {
+            if let Some(k) = &c.customer_id {
+                self.customer_ix.insert(hash, x);
+                self.customers.push(k.as_str().into());
+            }
+        }
+        self.contacts.push(ContactRec {
+            key: c.id.as_str().into(),
+            asked_queue: queue,
+            asked_language: language,
+            asked_priority: c.priority,
+            tier: c.tier,
+            customer: customer.map(|(x, ..)| x),
+            created_state: ContactState::Queued,
+            created_agent: None,
+            language: language.unwrap_or(0),
+            priority: c.priority.unwrap_or(0),
+            arrival: now,
+            deadline: now,
+            queue,
+            agent: None,
+            escalated: false,
+            transfers: 0,
+        });
+        self.contact_ix.insert(contact_hash, ix);
+        if let Err(e) = self.run(op, command, now, fx) {
+            self.contact_ix
+                .remove(c.id.as_str(), |i| key_at(&self.contacts, i, |r| &r.key));
+            self.contacts.pop();
+            if let Some((x, true, _)) = customer {
+                if let Some(k) = &c.customer_id {
+                    self.customer_ix
+                        .remove(k.as_str(), |i| key_at(&self.customers, i, |k| k));
+                }
+                self.customers.truncate(x as usize);
+            }
+            return Err(e);
+        }
+        self.counters[queue as usize].arrived += 1;
+        let view = self.router.contact(cid);
+        let rec = &mut self.contacts[ix as usize];
+        rec.arrival = self.router.now();
+        if let Some(v) = view {
+            rec.created_state = v.state;
+            rec.created_agent = v.agent.map(|a| a.0 as u32);
+            rec.language = self
+                .language_ix
+                .get(v.language.as_str())
+                .copied()
+                .unwrap_or(0);
+            rec.priority = v.priority;
+            rec.arrival = v.arrival;
+            rec.deadline = v.sla_deadline;
+        } else {
+            // Finished within its own command (cannot happen today: nothing completes on
+            // arrival); record what the core says.
+            rec.created_state = self
+                .router
+                .contact_state(cid)
+                .unwrap_or(ContactState::Queued);
+        }
+        Ok(Reply::Contact {
+            contact: self.created_out(ix),
+            created: true,
+        })
+    }
+
+    /// The first field in which a repeated create differs from the original.
+    fn differs(&self, ix: u32, c: &NewContact) -> Option<&'static str> {
+        let rec = &self.contacts[ix as usize];
+        if self.queue_ix.get(c.queue.as_str()) != Some(&rec.asked_queue) {
+            return Some("queue");
+        }
+        let language = c
+            .language
+            .as_ref()
+            .map(|l| self.language_ix.get(l.as_str()).copied());
+        if language != rec.asked_language.map(Some) {
+            return Some("language");
+        }
+        if c.priority != rec.asked_priority {
+            return Some("priority");
+        }
+        if c.tier != rec.tier {
+            return Some("tier");
+        }
+        let customer = c
+            .customer_id
+            .as_ref()
+            .map(|k| self.find_customer(k.as_str()));
+        if customer != rec.customer.map(Some) {
+            return Some("customer_id");
+        }
+        None
+    }
+
+    fn login(
+        &mut self,
+        op: &Op,
+        l: &Login,
+        actor: &Actor,
+        now: Millis,
+        fx: &mut Effects,
+    ) -> Answer {
+        if !valid_id(&l.agent) {
+            return Err(ApiError::invalid(
+                "agent",
+                "invalid-id",
+                format!("expected an agent id of {ID_RULE}, found `{}`", l.agent),
+            ));
+        }
+        self.act_for(actor, &l.agent)?;
+        if l.skills.is_empty() {
+            return Err(ApiError::invalid(
+                "skills",
+                "required",
+                "expected at least one skill".into(),
+            ));
+        }
+        for (i, s) in l.skills.iter().enumerate() {
+            if !self.skills.contains_key(s.skill.as_str()) {
+                let mut known: Vec<&str> = self.skills.keys().map(|k| &**k).collect();
+                known.sort_unstable();
+                return Err(ApiError::invalid(
+                    format!("skills[{i}].skill"),
+                    "unknown-skill",
+                    format!(
+                        "unknown skill `{}`, expected one of {}",
+                        s.skill,
+                        known.join(", ")
+                    ),
+                ));
+            }
+            if l.skills[..i].iter().any(|t| t.skill == s.skill) {
+                return Err(ApiError::invalid(
+                    format!("skills[{i}].skill"),
+                    "duplicate",
+                    format!("skill `{}` is listed twice", s.skill),
+                ));
+            }
+        }
+        if l.languages.is_empty() {
+            return Err(ApiError::invalid(
+                "languages",
+                "required",
+                "expected at least one language".into(),
+            ));
+        }
+        for (i, lang) in l.languages.iter().enumerate() {
+            if !self.language_ix.contains_key(lang.as_str()) {
+                return Err(ApiError::invalid(
+                    format!("languages[{i}]"),
+                    "unknown-language",
+                    format!(
+                        "unknown language `{lang}`, expected one of {}",
+                        list(&self.languages)
+                    ),
+                ));
+            }
+            if l.languages[..i].contains(lang) {
+                return Err(ApiError::invalid(
+                    format!("languages[{i}]"),
+                    "duplicate",
+                    format!("language `{lang}` is listed twice"),
+                ));
+            }
+        }
+        if let Some(cap) = &l.capacity {
+            if let Some(u) = cap.units {
+                if u == 0 || u > MAX_UNITS {
+                    return Err(ApiError::invalid(
+                        "capacity.units",
+                        "out-of-range",
+                        format!("expected 1 to {MAX_UNITS} units, found {u}"),
+                    ));
+                }
+            }
+            for (channel, m) in &cap.max {
+                if *m > 255 {
+                    return Err(ApiError::invalid(
+                        format!("capacity.max.{channel}"),
+                        "out-of-range",
+                        format!("expected 0 to 255 contacts at once, found {m}"),
+                    ));
+                }
+            }
+        }
+        let agent_hash = self.agent_ix.hash(l.agent.as_str());
+        let known = self.agent_ix.find(agent_hash, l.agent.as_str(), |i| {
+            key_at(&self.agents, i, |k| k)
+        });
+        let (aid, new) = match known {
+            Some(a) => (AgentId(a as u64), false),
+            None => (AgentId(self.agents.len() as u64), true),
+        };
+        if new {
+            self.agent_ix.insert(agent_hash, aid.0 as u32);
+            self.agents.push(l.agent.as_str().into());
+        }
+        let command = Command::Login {
+            agent: aid,
+            skills: l.skills.clone(),
+            languages: l.languages.clone(),
+            capacity: l.capacity.clone(),
+        };
+        if let Err(e) = self.run(op, command, now, fx) {
+            if new {
+                self.agent_ix
+                    .remove(l.agent.as_str(), |i| key_at(&self.agents, i, |k| k));
+                self.agents.pop();
+            }
+            return Err(e);
+        }
+        Ok(Reply::Agent(self.agent_out(aid)))
+    }
+
+    /// Hands a command to the core; logs it if accepted; absorbs the events either way (time
+    /// passed even for a rejected command).
+    fn run(
+        &mut self,
+        op: &Op,
+        command: Command,
+        now: Millis,
+        fx: &mut Effects,
+    ) -> Result<(), ApiError> {
+        let mut events = std::mem::take(&mut self.scratch);
+        events.clear();
+        let result = self.router.apply_into(command, now, &mut events);
+        if result.is_ok() {
+            store::encode(&mut fx.log, self.log_entries, now, op);
+            self.log_entries += 1;
+        }
+        self.absorb(&events, fx);
+        self.scratch = events;
+        result.map_err(|r| self.rejection(r))
+    }
+
+    /// Keeps records and counters in step with the core, and builds stream events.
+    fn absorb(&mut self, events: &[Event], fx: &mut Effects) {
+        for e in events {
+            match &e.kind {
+                EventKind::Offered { contact, agent, .. }
+                | EventKind::WrapUp { contact, agent, .. }
+                | EventKind::Completed { contact, agent } => {
+                    if let Some(rec) = self.contacts.get_mut(contact.0 as usize) {
+                        rec.agent = Some(agent.0 as u32);
+                    }
+                }
+                EventKind::Accepted { contact, agent } => {
+                    if let Some(rec) = self.contacts.get_mut(contact.0 as usize) {
+                        rec.agent = Some(agent.0 as u32);
+                        let target = self.queues[rec.queue as usize].target_ms;
+                        let c = &mut self.counters[rec.queue as usize];
+                        c.answered += 1;
+                        if e.at.saturating_sub(rec.arrival) <= target {
+                            c.answered_within_target += 1;
+                        }
+                    }
+                }
+                EventKind::Abandoned { contact } => {
+                    if let Some(rec) = self.contacts.get(contact.0 as usize) {
+                        self.counters[rec.queue as usize].abandoned += 1;
+                    }
+                }
+                EventKind::Requeued { contact, .. } => {
+                    if let Some(rec) = self.contacts.get_mut(contact.0 as usize) {
+                        rec.agent = None;
+                    }
+                }
+                EventKind::Transferred { contact, to, .. }
+                | EventKind::Escalated { contact, to, .. } => {
+                    if let Some(rec) = self.contacts.get_mut(contact.0 as usize) {
+                        rec.queue = to.0;
+                        rec.agent = None;
+                        if matches!(e.kind, EventKind::Escalated { .. }) {
+                            rec.escalated = true;
+                        } else {
+                            rec.transfers += 1;
+                        }
+                        self.counters[to.0 as usize].arrived += 1;
+                    }
+                }
+                EventKind::Queued { .. }
+                | EventKind::StickyHeld { .. }
+                | EventKind::AgentState { .. }
+                | EventKind::Rejected { .. } => {}
+            }
+            if fx.publish {
+                fx.events.push(self.out_event(e));
+            }
+        }
+    }
+
+    fn out_event(&self, e: &Event) -> OutEvent {
+        let contact = |c: &ContactId| self.contacts.get(c.0 as usize).map(|r| r.key.clone());
+        let agent = |a: &AgentId| self.agents.get(a.0 as usize).cloned();
+        let queue = |q: &QueueIx| self.queues.get(q.0 as usize).map(|q| q.name.clone());
+        let mut out = OutEvent {
+            at: e.at,
+            kind: "",
+            contact: None,
+            agent: None,
+            queue: None,
+            from: None,
+            until_ms: None,
+            reason: None,
+            state: None,
+        };
+        match &e.kind {
+            EventKind::Queued {
+                contact: c,
+                queue: q,
+            } => {
+                out.kind = "queued";
+                out.contact = contact(c);
+                out.queue = queue(q);
+            }
+            EventKind::StickyHeld {
+                contact: c,
+                agent: a,
+                until,
+            } => {
+                out.kind = "sticky-held";
+                out.contact = contact(c);
+                out.agent = agent(a);
+                out.until_ms = Some(*until);
+            }
+            EventKind::Offered {
+                contact: c,
+                agent: a,
+                expires,
+            } => {
+                out.kind = "offered";
+                out.contact = contact(c);
+                out.agent = agent(a);
+                out.until_ms = Some(*expires);
+            }
+            EventKind::Accepted {
+                contact: c,
+                agent: a,
+            } => {
+                out.kind = "accepted";
+                out.contact = contact(c);
+                out.agent = agent(a);
+            }
+            EventKind::WrapUp {
+                contact: c,
+                agent: a,
+                until,
+            } => {
+                out.kind = "wrap-up";
+                out.contact = contact(c);
+                out.agent = agent(a);
+                out.until_ms = Some(*until);
+            }
+            EventKind::Completed {
+                contact: c,
+                agent: a,
+            } => {
+                out.kind = "completed";
+                out.contact = contact(c);
+                out.agent = agent(a);
+            }
+            EventKind::Abandoned { contact: c } => {
+                out.kind = "abandoned";
+                out.contact = contact(c);
+            }
+            EventKind::Requeued {
+                contact: c,
+                agent: a,
+                reason,
+            } => {
+                out.kind = "requeued";
+                out.contact = contact(c);
+                out.agent = agent(a);
+                out.reason = Some(*reason);
+            }
+            EventKind::Transferred {
+                contact: c,
+                from,
+                to,
+            } => {
+                out.kind = "transferred";
+                out.contact = contact(c);
+                out.from = queue(from);
+                out.queue = queue(to);
+            }
+            EventKind::Escalated {
+                contact: c,
+                from,
+                to,
+            } => {
+                out.kind = "escalated";
+                out.contact = contact(c);
+                out.from = queue(from);
+                out.queue = queue(to);
+            }
+            EventKind::AgentState { agent: a, state } => {
+                out.kind = "agent-state";
+                out.agent = agent(a);
+                out.state = Some(*state);
+            }
+            EventKind::Rejected { .. } => out.kind = "rejected",
+        }
+        out
+    }
+
+    fn find_contact(&self, key: &str) -> Option<u32> {
+        self.contact_ix
+            .get(key, |i| key_at(&self.contacts, i, |r| &r.key))
+    }
+
+    fn find_agent(&self, key: &str) -> Option<u32> {
+        self.agent_ix.get(key, |i| key_at(&self.agents, i, |k| k))
+    }
+
+    fn find_customer(&self, key: &str) -> Option<u32> {
+        self.customer_ix
+            .get(key, |i| key_at(&self.customers, i, |k| k))
+    }
+
+    fn contact_id(&self, key: &str) -> Result<(ContactId, u32), ApiError> {
+        match self.find_contact(key) {
+            Some(ix) => Ok((ContactId(ix as u64), ix)),
+            None => Err(ApiError::not_found("id", format!("no contact `{key}`"))),
+        }
+    }
+
+    fn agent_id(&self, key: &str, field: &str) -> Result<AgentId, ApiError> {
+        match self.find_agent(key) {
+            Some(a) => Ok(AgentId(a as u64)),
+            None => Err(ApiError::conflict(
+                "agent-not-logged-in",
+                field,
+                format!("agent `{key}` has never logged in"),
+            )),
+        }
+    }
+
+    /// An agent token acts only for its own agent.
+    fn act_for(&self, actor: &Actor, agent: &str) -> Result<(), ApiError> {
+        match actor {
+            Actor::Agent(me) if &**me != agent => Err(ApiError::forbidden(format!(
+                "this token acts for agent `{me}`, not `{agent}`"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// An agent token transfers or reads only the contacts it holds.
+    fn holds(&self, actor: &Actor, contact: ContactId) -> Result<(), ApiError> {
+        let Actor::Agent(me) = actor else {
+            return Ok(());
+        };
+        let holder = self
+            .router
+            .contact(contact)
+            .and_then(|v| v.agent)
+            .and_then(|a| self.agents.get(a.0 as usize));
+        match holder {
+            Some(h) if h == me => Ok(()),
+            _ => Err(ApiError::forbidden(format!(
+                "contact is not held by agent `{me}`"
+            ))),
+        }
+    }
+
+    fn rejection(&self, r: Rejection) -> ApiError {
+        let key = |c: ContactId| {
+            self.contacts
+                .get(c.0 as usize)
+                .map_or_else(|| c.to_string(), |r| r.key.to_string())
+        };
+        let agent = |a: AgentId| {
+            self.agents
+                .get(a.0 as usize)
+                .map_or_else(|| a.to_string(), |k| k.to_string())
+        };
+        match r {
+            Rejection::TimeWentBackwards { now, last } => ApiError::new(
+                500,
+                "clock",
+                format!("the daemon's clock went backwards ({now} ms after {last} ms)"),
+            ),
+            Rejection::DuplicateContact { contact } => ApiError::conflict(
+                "duplicate-id",
+                "id",
+                format!("contact `{}` already exists", key(contact)),
+            ),
+            Rejection::UnknownContact { contact } => {
+                ApiError::not_found("id", format!("no contact `{}`", key(contact)))
+            }
+            Rejection::UnknownQueue { queue } => unknown_queue(&queue),
+            Rejection::UnknownLanguage { language } => ApiError::invalid(
+                "language",
+                "unknown-language",
+                format!("unknown language `{language}`"),
+            ),
+            Rejection::UnknownSkill { skill } => ApiError::invalid(
+                "skills",
+                "unknown-skill",
+                format!("unknown skill `{skill}`"),
+            ),
+            Rejection::PriorityOutOfRange { priority } => ApiError::invalid(
+                "priority",
+                "out-of-range",
+                format!("expected a priority class from 0 to 9, found {priority}"),
+            ),
+            Rejection::ContactNotInState {
+                contact,
+                operation,
+                state,
+            } => {
+                let verb = match operation {
+                    Operation::Accept => "accept",
+                    Operation::Complete => "complete",
+                    Operation::Abandon => "abandon",
+                    Operation::Transfer => "transfer",
+                };
+                ApiError::conflict(
+                    "contact-state",
+                    "id",
+                    format!(
+                        "cannot {verb} contact `{}`: it is {}",
+                        key(contact),
+                        state_word(state)
+                    ),
+                )
+            }
+            Rejection::WrongAgent { contact, agent: a } => ApiError::conflict(
+                "wrong-agent",
+                "agent",
+                format!(
+                    "contact `{}` is not held by agent `{}`",
+                    key(contact),
+                    agent(a)
+                ),
+            ),
+            Rejection::SameQueue { contact } => ApiError::conflict(
+                "same-queue",
+                "queue",
+                format!("contact `{}` is already in that queue", key(contact)),
+            ),
+            Rejection::UnknownAgent { agent: a } => ApiError::conflict(
+                "agent-not-logged-in",
+                "agent",
+                format!("agent `{}` is not logged in", agent(a)),
+            ),
+            Rejection::AlreadyLoggedIn { agent: a } => ApiError::conflict(
+                "already-logged-in",
+                "agent",
+                format!("agent `{}` is already logged in", agent(a)),
+            ),
+            Rejection::InvalidLogin { agent: a, reason } => ApiError::invalid(
+                "capacity",
+                "invalid-login",
+                format!("agent `{}`: {reason}", agent(a)),
+            ),
+        }
+    }
+
+    fn created_out(&self, ix: u32) -> ContactOut {
+        let r = &self.contacts[ix as usize];
+        let q = &self.queues[r.asked_queue as usize];
+        ContactOut {
+            id: r.key.clone(),
+            state: r.created_state,
+            queue: q.name.clone(),
+            channel: q.channel,
+            skill: q.skill.clone(),
+            language: self.languages[r.language as usize].clone(),
+            priority: r.priority,
+            tier: r.tier,
+            customer_id: r.customer.map(|c| self.customers[c as usize].clone()),
+            arrival_ms: r.arrival,
+            sla_deadline_ms: r.deadline,
+            agent: r.created_agent.map(|a| self.agents[a as usize].clone()),
+            escalated: false,
+            transfers: 0,
+        }
+    }
+
+    fn contact_out(&self, ix: u32) -> ContactOut {
+        let r = &self.contacts[ix as usize];
+        let cid = ContactId(ix as u64);
+        if let Some(v) = self.router.contact(cid) {
+            let q = &self.queues[self
+                .queue_ix
+                .get(v.queue.as_str())
+                .copied()
+                .unwrap_or(r.queue) as usize];
+            return ContactOut {
+                id: r.key.clone(),
+                state: v.state,
+                queue: q.name.clone(),
+                channel: v.channel,
+                skill: q.skill.clone(),
+                language: self.language_ix.get(v.language.as_str()).map_or_else(
+                    || v.language.as_str().into(),
+                    |&l| self.languages[l as usize].clone(),
+                ),
+                priority: v.priority,
+                tier: v.tier,
+                customer_id: r.customer.map(|c| self.customers[c as usize].clone()),
+                arrival_ms: v.arrival,
+                sla_deadline_ms: v.sla_deadline,
+                agent: v.agent.and_then(|a| self.agents.get(a.0 as usize).cloned()),
+                escalated: v.escalated,
+                transfers: v.transfers,
+            };
+        }
+        let q = &self.queues[r.queue as usize];
+        ContactOut {
+            id: r.key.clone(),
+            state: self
+                .router
+                .contact_state(cid)
+                .unwrap_or(ContactState::Completed),
+            queue: q.name.clone(),
+            channel: q.channel,
+            skill: q.skill.clone(),
+            language: self.languages[r.language as usize].clone(),
+            priority: r.priority,
+            tier: r.tier,
+            customer_id: r.customer.map(|c| self.customers[c as usize].clone()),
+            arrival_ms: r.arrival,
+            sla_deadline_ms: r.deadline,
+            agent: r.agent.and_then(|a| self.agents.get(a as usize).cloned()),
+            escalated: r.escalated,
+            transfers: r.transfers,
+        }
+    }
+
+    fn agent_out(&self, aid: AgentId) -> AgentOut {
+        let key = self.agents[aid.0 as usize].clone();
+        match self.router.agent(aid) {
+            Some(v) => AgentOut {
+                id: key,
+                state: v.state,
+                skills: v.skills,
+                languages: v.languages,
+                units: v.units,
+                used_units: v.used_units,
+                contacts: v
+                    .contacts
+                    .iter()
+                    .filter_map(|c| self.contacts.get(c.0 as usize).map(|r| r.key.clone()))
+                    .collect(),
+                idle_since_ms: v.idle_since,
+            },
+            None => AgentOut {
+                id: key,
+                state: AgentState::Offline,
+                skills: Vec::new(),
+                languages: Vec::new(),
+                units: 0,
+                used_units: 0,
+                contacts: Vec::new(),
+                idle_since_ms: 0,
+            },
+        }
+    }
+
+    fn stats(&self, digest: bool) -> StatsOut {
+        let live = self.router.queue_stats();
+        let queues = self
+            .queues
+            .iter()
+            .zip(&self.counters)
+            .zip(live)
+            .map(|((q, c), l)| {
+                let ended = c.answered + c.abandoned;
+                QueueStatsOut {
+                    queue: q.name.clone(),
+                    channel: q.channel,
+                    skill: q.skill.clone(),
+                    language: q.language.clone(),
+                    answer_target_ms: q.target_ms,
+                    waiting: l.waiting,
+                    longest_wait_ms: l.longest_wait,
+                    arrived: c.arrived,
+                    answered: c.answered,
+                    answered_within_target: c.answered_within_target,
+                    abandoned: c.abandoned,
+                    service_level: (ended > 0)
+                        .then(|| c.answered_within_target as f64 / ended as f64),
+                }
+            })
+            .collect();
+        let agents = self
+            .router
+            .agent_state_counts()
+            .into_iter()
+            .map(|(s, n)| (state_name(s), n))
+            .collect();
+        StatsOut {
+            now_ms: self.router.now(),
+            epoch_unix_ms: self.epoch_unix_ms,
+            queues,
+            agents,
+            live_contacts: self.router.live_contacts(),
+            contacts_created: self.contacts.len(),
+            log_entries: self.log_entries,
+            state_digest: digest.then(|| format!("{:016x}", self.router.state_digest())),
+            engine_digest: digest.then(|| format!("{:016x}", self.engine_digest())),
+        }
+    }
+
+    /// A hash of the daemon's own tables, to show a replay rebuilds them exactly.
+    pub fn engine_digest(&self) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.contacts.hash(&mut h);
+        self.agents.hash(&mut h);
+        self.customers.hash(&mut h);
+        self.counters.hash(&mut h);
+        self.log_entries.hash(&mut h);
+        h.finish()
+    }
+
+    pub fn state_digest(&self) -> u64 {
+        self.router.state_digest()
+    }
+
+    /// Appends the engine's state in a snapshot's encoding (bincode): the core and the daemon's
+    /// tables. What the configuration determines (queue, language and skill tables) and what
+    /// the tables determine (the id indexes) is rebuilt on load instead.
+    pub fn save(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        let saved = SavedRef {
+            router: &self.router,
+            contacts: &self.contacts,
+            agents: &self.agents,
+            customers: &self.customers,
+            counters: &self.counters,
+            log_entries: self.log_entries,
+        };
+        bincode::serialize_into(out, &saved).map_err(|e| e.to_string())
+    }
+
+    /// Rebuilds an engine from [`Engine::save`]'s bytes, taken under the same policy and
+    /// catalog (the snapshot's config fingerprint vouches for that).
+    pub fn load(
+        policy: &RoutingPolicy,
+        catalog: &Catalog,
+        epoch_unix_ms: u64,
+        bytes: &[u8],
+    ) -> Result<Engine, String> {
+        let saved: Saved = bincode::deserialize(bytes).map_err(|e| e.to_string())?;
+        let mut engine = Engine::new(policy, catalog, epoch_unix_ms).map_err(|e| e.to_string())?;
+        if saved.counters.len() != engine.queues.len() {
+            return Err(format!(
+                "the snapshot has {} queues, the configuration {}",
+                saved.counters.len(),
+                engine.queues.len()
+            ));
+        }
+        engine.contact_ix = index_of(saved.contacts.iter().map(|c| &*c.key));
+        engine.agent_ix = index_of(saved.agents.iter().map(|k| &**k));
+        engine.customer_ix = index_of(saved.customers.iter().map(|k| &**k));
+        engine.router = saved.router;
+        engine.contacts = saved.contacts;
+        engine.agents = saved.agents;
+        engine.customers = saved.customers;
+        engine.counters = saved.counters;
+        engine.log_entries = saved.log_entries;
+        Ok(engine)
+    }
+}
+
+fn index_of<'a>(keys: impl Iterator<Item = &'a str>) -> ShardedIndex {
+    let mut index = ShardedIndex::default();
+    for (i, k) in keys.enumerate() {
+        index.insert(index.hash(k), i as u32);
+    }
+    index
+}
+
+/// The key of the entry at `i` of a table (empty if there is none, which matches no id).
+fn key_at<'a, T: Clone>(
+    table: &'a ChunkedVec<T>,
+    i: u32,
+    key: impl Fn(&'a T) -> &'a Arc<str>,
+) -> &'a str {
+    table.get(i as usize).map_or("", |t| &**key(t))
+}
+
+/// The saved part of an engine, borrowed for writing…
+#[derive(Serialize)]
+struct SavedRef<'a> {
+    router: &'a Router,
+    contacts: &'a ChunkedVec<ContactRec>,
+    agents: &'a ChunkedVec<Arc<str>>,
+    customers: &'a ChunkedVec<Arc<str>>,
+    counters: &'a [QueueCounters],
+    log_entries: u64,
+}
+
+/// …and owned when read back.
+#[derive(Deserialize)]
+struct Saved {
+    router: Router,
+    contacts: ChunkedVec<ContactRec>,
+    agents: ChunkedVec<Arc<str>>,
+    customers: ChunkedVec<Arc<str>>,
+    counters: Vec<QueueCounters>,
+    log_entries: u64,
+}
+
+fn unknown_queue(queue: &str) -> ApiError {
+    ApiError::invalid("queue", "unknown-queue", format!("unknown queue `{queue}`"))
+}
+
+fn list(names: &[Arc<str>]) -> String {
+    names.iter().map(|n| &**n).collect::<Vec<_>>().join(", ")
+}
+
+fn state_word(s: ContactState) -> &'static str {
+    match s {
+        ContactState::Queued => "queued",
+        ContactState::Offered => "offered",
+        ContactState::Accepted => "accepted",
+        ContactState::WrapUp => "in wrap-up",
+        ContactState::Completed => "completed",
+        ContactState::Abandoned => "abandoned",
+    }
+}
+
+pub fn state_name(s: AgentState) -> &'static str {
+    match s {
+        AgentState::Offline => "offline",
+        AgentState::Available => "available",
+        AgentState::Busy => "busy",
+        AgentState::WrapUp => "wrap-up",
+        AgentState::Break => "break",
+        AgentState::NotResponding => "not-responding",
+    }
+}
+
+/// The daemon's clock: milliseconds since the store's epoch, monotonic within a run and never
+/// behind the last logged time across runs (a wall clock set back does not move it back).
+pub struct Clock {
+    base: Millis,
+    started: Instant,
+}
+
+impl Clock {
+    pub fn new(epoch_unix_ms: u64, last_logged: Millis) -> Clock {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+            .saturating_sub(epoch_unix_ms);
+        Clock {
+            base: wall.max(last_logged),
+            started: Instant::now(),
+        }
+    }
+
+    pub fn now(&self) -> Millis {
+        self.base + self.started.elapsed().as_millis() as Millis
+    }
+}
+
+/// A batch on its way to the disk: log bytes, then the replies and events it releases.
+pub struct Commit {
+    pub log: Vec<u8>,
+    pub entries: u64,
+    pub replies: Vec<(oneshot::Sender<Answer>, Answer)>,
+    pub events: Vec<OutEvent>,
+    /// A copy of the engine as of the end of this batch, to be written as a snapshot once the
+    /// batch is durable (a snapshot never covers a record the log does not hold).
+    pub snapshot: Option<Box<Engine>>,
+}
+
+/// When the engine copies itself for a snapshot (the `[server.durability]` settings).
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotPace {
+    /// Log records since the last snapshot (0: never).
+    pub every: u64,
+    /// Log bytes since the last snapshot, as a multiple of that snapshot's size.
+    pub growth: f64,
+}
+
+impl SnapshotPace {
+    /// Whether a snapshot is due after `records` and `bytes` of log since the last one, whose
+    /// size was `last_bytes` (0 if none was written yet by this process).
+    pub fn due(&self, records: u64, bytes: u64, last_bytes: u64) -> bool {
+        self.every > 0 && records >= self.every && bytes as f64 >= self.growth * last_bytes as f64
+    }
+}
+
+/// The engine thread: batches from the intake, one `now` per batch, timers between batches.
+/// Every `snapshot_every` log records (0: never) a batch carries a copy of the engine for a
+/// snapshot. Returns the engine when the intake is closed (every sender dropped) or stopped and
+/// the last batch is handed on.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    mut engine: Engine,
+    clock: Clock,
+    intake: Receiver<Request>,
+    commits: SyncSender<Commit>,
+    max_batch: usize,
+    snapshots: SnapshotPace,
+    publish: impl Fn() -> bool,
+    metrics: Arc<Metrics>,
+) -> Engine {
+    let mut batch: Vec<Request> = Vec::with_capacity(max_batch);
+    let mut last_snapshot = engine.log_entries();
+    let mut log_bytes_since_snapshot: u64 = 0;
+    loop {
+        let wait = match engine.next_deadline() {
+            Some(due) => Duration::from_millis(due.saturating_sub(clock.now())),
+            None => Duration::from_secs(3600),
+        };
+        match intake.recv_timeout(wait) {
+            Ok(r) => batch.push(r),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return engine,
+        }
+        let mut units: usize = batch.iter().map(Request::units).sum();
+        while units < max_batch {
+            match intake.try_recv() {
+                Ok(r) => {
+                    units += r.units();
+                    batch.push(r);
+                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        metrics.intake_depth_add(-(units as i64));
+        let now = clock.now();
+        let applying = Instant::now();
+        let mut fx = Effects {
+            log: Vec::new(),
+            publish: publish(),
+            events: Vec::new(),
+        };
+        engine.tick(now, &mut fx);
+        let mut replies = Vec::with_capacity(batch.len());
+        let before = engine.log_entries();
+        let mut stop = false;
+        for request in batch.drain(..) {
+            let (reply, answer) = match request {
+                Request::Op { op, actor, reply } => {
+                    let answer = engine.apply(&op, &actor, now, &mut fx);
+                    metrics.count_op(&op, &answer);
+                    (reply, answer)
+                }
+                Request::Query {
+                    query,
+                    actor,
+                    reply,
+                } => {
+                    let answer = engine.query(&query, &actor, now, &mut fx);
+                    (reply, answer)
+                }
+                Request::Batch { ops, actor, reply } => {
+                    let answers = ops
+                        .iter()
+                        .map(|op| {
+                            let answer = engine.apply(op, &actor, now, &mut fx);
+                            metrics.count_op(op, &answer);
+                            answer
+                        })
+                        .collect();
+                    (reply, Ok(Reply::Batch(answers)))
+                }
+                Request::Stop => {
+                    stop = true;
+                    continue;
+                }
+            };
+            replies.push((reply, answer));
+        }
+        if replies.is_empty() && fx.events.is_empty() && fx.log.is_empty() {
+            if stop {
+                return engine;
+            }
+            continue;
+        }
+        metrics
+            .engine_batch_seconds
+            .observe(applying.elapsed().as_secs_f64());
+        log_bytes_since_snapshot += fx.log.len() as u64;
+        let mut snapshot = None;
+        let last_bytes = metrics.snapshot_bytes.load(Relaxed);
+        if snapshots.due(
+            engine.log_entries() - last_snapshot,
+            log_bytes_since_snapshot,
+            last_bytes,
+        ) {
+            // A copy here costs the engine a pause; encoding and writing it happen elsewhere.
+            let started = Instant::now();
+            snapshot = Some(Box::new(engine.clone()));
+            metrics
+                .snapshot_copy_seconds
+                .observe(started.elapsed().as_secs_f64());
+            last_snapshot = engine.log_entries();
+            log_bytes_since_snapshot = 0;
+        }
+        let commit = Commit {
+            entries: engine.log_entries() - before,
+            log: fx.log,
+            replies,
+            events: fx.events,
+            snapshot,
+        };
+        if commits.send(commit).is_err() || stop {
+            // Stopping, or the commit thread stopped (a write failed): nothing more can be
+            // made durable.
+            return engine;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SnapshotPace;
+
+    #[test]
+    fn a_snapshot_is_due_after_enough_records_and_log_bytes() {
+        let pace = SnapshotPace {
+            every: 1000,
+            growth: 1.0,
+        };
+        assert!(!pace.due(999, 10_000, 0));
+        // The first snapshot of a process only waits for the records.
+        assert!(pace.due(1000, 10, 0));
+        // Later ones also for as much log as the last snapshot weighed.
+        assert!(!pace.due(5000, 999_999, 1_000_000));
+        assert!(pace.due(5000, 1_000_000, 1_000_000));
+        let never = SnapshotPace {
+            every: 0,
+            growth: 0.0,
+        };
+        assert!(!never.due(u64::MAX, u64::MAX, 0));
+    }
+}
