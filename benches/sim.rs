@@ -46,7 +46,7 @@ fn double11_day(c: &mut Criterion) {
         day.aht_scale,
         probe.counters.events,
         probe.overall.service_level.map_or(f64::NAN, |e| e.mean),
-        probe.overall.abandon_rate.map_or(f64::NAN, |e| e.mean),
+        probe.overall.abandonment_rate.map_or(f64::NAN, |e| e.mean),
         probe.overall.occupancy.map_or(f64::NAN, |e| e.mean),
         probe.counters.rejected_commands,
     );
@@ -103,7 +103,7 @@ fn mmc_100k(c: &mut Criterion) {
     let probe = sim::simulate_queue(&queue, &options).expect("simulation");
     eprintln!(
         "mmc_100k: {} contacts counted, {} events, service level {:.4}, ASA {:.2} s",
-        probe.overall.contacts,
+        probe.overall.offered,
         probe.counters.events,
         probe.overall.service_level.map_or(f64::NAN, |e| e.mean),
         probe.overall.asa_seconds.map_or(f64::NAN, |e| e.mean),

@@ -347,8 +347,9 @@ fn run_queue(args: QueueArgs, global: Global) -> anyhow::Result<ExitCode> {
             "erlang-c"
         },
         service_level: m.service_level,
-        asa_seconds: m.asa_seconds,
-        abandon_rate: m.p_abandon,
+        // Erlang's mean wait is over all arrivals: the tally's mean wait, not its ASA.
+        mean_wait_seconds: m.asa_seconds,
+        abandonment_rate: m.p_abandon,
         occupancy: m.occupancy,
     });
     if global.json {
@@ -357,11 +358,11 @@ fn run_queue(args: QueueArgs, global: Global) -> anyhow::Result<ExitCode> {
         print_report(&report, false);
         if let Some(t) = theory {
             println!(
-                "{} for comparison: service level {:.4}, ASA {}, abandon rate {:.4}, occupancy {:.4}",
+                "{} for comparison: service level {:.4}, mean wait {}, abandonment {:.4}, occupancy {:.4}",
                 t.model,
                 t.service_level,
-                t.asa_seconds.map_or("unbounded (unstable)".to_string(), |a| format!("{a:.2} s")),
-                t.abandon_rate,
+                t.mean_wait_seconds.map_or("unbounded (unstable)".to_string(), |a| format!("{a:.2} s")),
+                t.abandonment_rate,
                 t.occupancy
             );
         }
@@ -376,8 +377,8 @@ fn run_queue(args: QueueArgs, global: Global) -> anyhow::Result<ExitCode> {
 struct Theory {
     model: &'static str,
     service_level: f64,
-    asa_seconds: Option<f64>,
-    abandon_rate: f64,
+    mean_wait_seconds: Option<f64>,
+    abandonment_rate: f64,
     occupancy: f64,
 }
 
@@ -463,13 +464,14 @@ fn thousands(n: u64) -> String {
 
 fn metric_row(name: &str, target: Option<f64>, m: &Metrics) -> String {
     format!(
-        "{:<22} {:>11} {:>17} {:>6} {:>14} {:>15} {:>15} {:>12} {:>10}",
+        "{:<22} {:>11} {:>17} {:>6} {:>14} {:>14} {:>15} {:>15} {:>12} {:>10}",
         name,
-        thousands(m.contacts.round() as u64),
+        thousands(m.offered.round() as u64),
         fmt_estimate(&m.service_level, 3),
         target.map_or("-".into(), |t| format!("{t:.2}")),
         fmt_estimate(&m.asa_seconds, 1),
-        fmt_estimate(&m.abandon_rate, 3),
+        fmt_estimate(&m.mean_wait_seconds, 1),
+        fmt_estimate(&m.abandonment_rate, 3),
         fmt_estimate(&m.occupancy, 3),
         m.longest_wait_seconds
             .map_or("-".into(), |e| format!("{:.0}", e.mean)),
@@ -496,13 +498,14 @@ fn print_report(r: &SimReport, default_policy: bool) {
         }
     );
     println!(
-        "{:<22} {:>11} {:>17} {:>6} {:>14} {:>15} {:>15} {:>12} {:>10}",
+        "{:<22} {:>11} {:>17} {:>6} {:>14} {:>14} {:>15} {:>15} {:>12} {:>10}",
         "queue",
-        "contacts",
+        "offered",
         "service level",
         "target",
         "ASA s",
-        "abandon rate",
+        "mean wait s",
+        "abandonment",
         "occupancy",
         "longest s",
         "max queue"
@@ -512,7 +515,7 @@ fn print_report(r: &SimReport, default_policy: bool) {
     }
     println!("{}", metric_row("overall", None, &r.overall));
     println!(
-        "contacts: mean per replication; service level: answered within the queue's answer time among all arrivals; ±: 95% confidence half-width across replications"
+        "offered: mean per replication; service level: answered within the answer time ÷ offered; ASA: mean wait of answered contacts; mean wait: of answered and abandoned ones (definitions: README \"Service metrics\"); ±: 95% confidence half-width across replications"
     );
     let c = &r.counters;
     println!(
@@ -555,7 +558,7 @@ fn print_sweep(results: &[(Variant, SimReport)]) {
         .max(8);
     println!(
         "{:<width$} {:>11} {:>17} {:>9} {:>14} {:>15} {:>15}",
-        "variant", "contacts", "service level", "Δ SL", "ASA s", "abandon rate", "occupancy"
+        "variant", "offered", "service level", "Δ SL", "ASA s", "abandonment", "occupancy"
     );
     let base = results[0].1.overall.service_level.map(|e| e.mean);
     let mut by_queue: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -568,11 +571,11 @@ fn print_sweep(results: &[(Variant, SimReport)]) {
         println!(
             "{:<width$} {:>11} {:>17} {:>9} {:>14} {:>15} {:>15}",
             v.label(),
-            thousands(m.contacts.round() as u64),
+            thousands(m.offered.round() as u64),
             fmt_estimate(&m.service_level, 3),
             delta,
             fmt_estimate(&m.asa_seconds, 1),
-            fmt_estimate(&m.abandon_rate, 3),
+            fmt_estimate(&m.abandonment_rate, 3),
             fmt_estimate(&m.occupancy, 3),
         );
         for q in &r.queues {

@@ -282,7 +282,7 @@ fn plan_writes_every_file_and_the_numbers_agree_across_them() {
     let overall = &summary["simulation"]["overall"];
     assert_eq!(
         kpis["Abandonment (simulated)"],
-        overall["abandon_rate"]["mean"].as_f64().unwrap()
+        overall["abandonment_rate"]["mean"].as_f64().unwrap()
     );
     assert_eq!(
         kpis["Occupancy (simulated)"],
@@ -297,7 +297,7 @@ fn plan_writes_every_file_and_the_numbers_agree_across_them() {
     // simulation.csv: every queue × interval, and its contacts add up to the forecast's.
     let simulated = csv_rows(&out_dir.join("simulation.csv"));
     assert_eq!(simulated.len(), forecast.len());
-    let simulated_contacts: f64 = simulated.iter().map(|r| num(r, "contacts")).sum();
+    let simulated_contacts: f64 = simulated.iter().map(|r| num(r, "offered")).sum();
     assert!(
         (simulated_contacts - contacts).abs() < 0.1 * contacts,
         "simulated {simulated_contacts} contacts, forecast {contacts}"

@@ -1354,6 +1354,89 @@ async fn a_batch_of_actions_answers_each_item_as_its_single_route_would() {
     assert_eq!(error_of(&r).0, 429);
 }
 
+/// The daemon's `/v1/stats` counts with the one tally, by the definitions the simulator uses:
+/// each contact once, in the queue it arrived in; service level over offered; ASA over answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_follow_the_tallys_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(&write_config(dir.path(), "[policy]", ""));
+    let mut admin = d.client(ADMIN).await;
+    let mut a1 = d.client(AGENT1).await;
+    let login = chat_agent(&[("general", 4)], &["en"]);
+    assert_eq!(
+        a1.post("/v1/agents/a-1/login", login).await.unwrap().status,
+        200
+    );
+    // c1 is offered to a-1 at once and answered; nobody speaks Chinese or Japanese, so c2 and
+    // c3 wait: c2 abandons in the hotline, c3 is transferred to ja-chat and abandons there.
+    for (id, queue) in [
+        ("c1", "en-chat"),
+        ("c2", "zh-hotline"),
+        ("c3", "zh-hotline"),
+    ] {
+        let body = json!({"id": id, "queue": queue}).to_string();
+        assert_eq!(admin.post("/v1/contacts", body).await.unwrap().status, 201);
+    }
+    let accept = a1
+        .post(
+            "/v1/contacts/c1/accept",
+            json!({"agent": "a-1"}).to_string(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(accept.status, 200, "{}", accept.json());
+    let moved = admin
+        .post("/v1/contacts/c3/transfer", r#"{"queue":"ja-chat"}"#)
+        .await
+        .unwrap();
+    assert_eq!(moved.status, 200, "{}", moved.json());
+    for id in ["c2", "c3"] {
+        let r = admin
+            .post(&format!("/v1/contacts/{id}/abandon"), "")
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.json());
+    }
+    let stats = admin.get("/v1/stats").await.unwrap().json();
+    let queue = |id: &str| {
+        stats["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["queue"] == id)
+            .unwrap()
+            .clone()
+    };
+    let (chat, hotline, ja) = (queue("en-chat"), queue("zh-hotline"), queue("ja-chat"));
+    for key in crate::common::TALLY_FIGURES {
+        assert!(chat.get(key).is_some(), "no {key} in {chat}");
+    }
+    let counts = |q: &Value| {
+        ["offered", "answered", "answered_within_target", "abandoned"]
+            .map(|k| q[k].as_u64().unwrap())
+    };
+    assert_eq!(counts(&chat), [1, 1, 1, 0]);
+    assert_eq!(counts(&hotline), [2, 0, 0, 2]);
+    assert_eq!(counts(&ja), [0, 0, 0, 0], "a transfer does not offer again");
+    assert_eq!(chat["service_level"], 1.0);
+    assert!(chat["asa_seconds"].as_f64().unwrap() < 5.0, "{chat}");
+    assert_eq!(hotline["service_level"], 0.0);
+    assert_eq!(hotline["abandonment_rate"], 1.0);
+    assert!(
+        hotline["asa_seconds"].is_null(),
+        "nobody answered: {hotline}"
+    );
+    assert!(hotline["mean_wait_seconds"].as_f64().unwrap() >= 0.0);
+    assert!(ja["service_level"].is_null());
+    // /metrics carries the same counts.
+    let metrics = String::from_utf8(admin.get("/metrics").await.unwrap().body.to_vec()).unwrap();
+    assert!(
+        metrics.contains("peakcrew_queue_offered_total{queue=\"zh-hotline\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("peakcrew_queue_abandoned_total{queue=\"zh-hotline\"} 2"));
+}
+
 #[test]
 fn check_config_reports_located_errors() {
     let dir = tempfile::tempdir().unwrap();

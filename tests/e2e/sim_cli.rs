@@ -161,7 +161,12 @@ fn single_queue_mode_prints_the_json_shape_and_agrees_with_erlang_a() {
     ]);
     let v = json(&out);
     let overall = &v["overall"];
-    for key in ["service_level", "asa_seconds", "abandon_rate", "occupancy"] {
+    for key in [
+        "service_level",
+        "mean_wait_seconds",
+        "abandonment_rate",
+        "occupancy",
+    ] {
         let e = &overall[key];
         let (m, lo, hi) = (
             e["mean"].as_f64().unwrap(),
@@ -177,11 +182,13 @@ fn single_queue_mode_prints_the_json_shape_and_agrees_with_erlang_a() {
             "{key}: Erlang A {theory} vs {e}"
         );
     }
-    // Contacts are a mean per replication (10 by default); the total sums them.
-    let contacts = overall["contacts"].as_f64().unwrap();
+    // Offered is a mean per replication (10 by default); the total sums them.
+    let contacts = overall["offered"].as_f64().unwrap();
     assert!((18_000.0..20_000.0).contains(&contacts), "{contacts}");
+    // ASA (answered only) is reported beside the mean wait, with its own interval.
+    assert!(mean(overall, "asa_seconds") > 0.0);
     assert_eq!(
-        overall["contacts_total"].as_u64().unwrap() as f64,
+        overall["offered_total"].as_u64().unwrap() as f64,
         contacts * 10.0
     );
     assert!(overall["events_per_second"].as_f64().unwrap() > 0.0);
@@ -224,7 +231,10 @@ fn scenario_mode_runs_the_bundled_scenario_and_writes_the_same_bytes_twice() {
     assert_eq!(queues.len(), 10);
     assert_eq!(v["replications"], 4);
     let overall = &v["overall"];
-    for key in ["service_level", "asa_seconds", "abandon_rate", "occupancy"] {
+    for key in crate::common::TALLY_FIGURES
+        .into_iter()
+        .chain(["occupancy"])
+    {
         assert!(
             overall[key]["ci95_low"].as_f64().unwrap() <= mean(overall, key),
             "{key}"
@@ -232,8 +242,13 @@ fn scenario_mode_runs_the_bundled_scenario_and_writes_the_same_bytes_twice() {
     }
     let sl = mean(overall, "service_level");
     assert!((0.5..=1.0).contains(&sl), "{sl}");
-    let contacts = overall["contacts"].as_f64().unwrap();
+    let contacts = overall["offered"].as_f64().unwrap();
     assert!((contacts - 20_000.0).abs() < 1_000.0, "{contacts}");
+    // No short-abandon threshold is set: both service levels are one number.
+    assert_eq!(
+        mean(overall, "service_level"),
+        mean(overall, "service_level_excluding_short_abandons")
+    );
     let hotline = queues.iter().find(|q| q["queue"] == "zh-hotline").unwrap();
     assert_eq!(hotline["answer_seconds"], 20.0);
     assert_eq!(hotline["target"], 0.9);
@@ -242,7 +257,7 @@ fn scenario_mode_runs_the_bundled_scenario_and_writes_the_same_bytes_twice() {
     let csv = std::fs::read_to_string(a.join("sim.csv")).unwrap();
     let mut lines = csv.lines();
     let header = lines.next().unwrap();
-    assert!(header.starts_with("queue,start,interval_minutes,counted,answer_seconds,target,contacts,service_level,service_level_ci95_low"), "{header}");
+    assert!(header.starts_with("queue,start,interval_minutes,counted,answer_seconds,target,offered,service_level,service_level_ci95_low"), "{header}");
     assert_eq!(lines.count(), 10 * 96);
     assert!(csv.contains("\nzh-hotline,2026-11-11T20:00:00+08:00,15,true,20.000000,0.900000,"));
 

@@ -1,5 +1,6 @@
 //! peakcrew's core: the domain model every stage shares ([`model`]), the copy-on-write tables
-//! the daemon snapshots while routing ([`cow`]) and the pure routing core ([`routing`]).
+//! the daemon snapshots while routing ([`cow`]), the pure routing core ([`routing`]) and the one
+//! tally of service metrics ([`tally`]).
 //!
 //! Nothing here does I/O, reads a clock, starts a thread or draws a random number: the crate
 //! depends on serde-level crates only (its `clippy.toml` also forbids the std clock, file and
@@ -9,3 +10,4 @@
 pub mod cow;
 pub mod model;
 pub mod routing;
+pub mod tally;

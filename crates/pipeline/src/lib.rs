@@ -1,11 +1,14 @@
-//! The planner's whole job in one call: history → forecast → requirements → shift plan → roster →
-//! simulation → report, in memory, with each stage's output kept for the files `plan` writes.
+//! The planner's whole job in one call ([`run`]): history → forecast → requirements → shift plan
+//! → roster → simulation → report, each stage's files written as it finishes, `summary.json`
+//! last; progress goes to a [`Progress`] sink the caller supplies.
 //!
-//! This module only sequences the stages and translates their outputs into the report's inputs;
-//! each stage's logic stays in its own module. Stage failures are returned as [`PlanError`]
-//! naming the stage, so the CLI can say which one failed.
+//! This crate only sequences the stages (`run.rs`) and translates their outputs into the
+//! report's inputs (here); each stage's logic stays in its own crate and module. Stage failures
+//! are returned as [`PlanError`] naming the stage, so the CLI can say which one failed.
 
-use std::collections::BTreeMap;
+mod run;
+
+pub use run::{run, PlanRequest, PlanSummary, Progress, Silent, SimulationSummary};
 
 use chrono::{DateTime, Duration, FixedOffset, Offset};
 
@@ -54,7 +57,7 @@ pub struct PlanError {
     pub message: String,
 }
 
-fn failed(stage: Stage) -> impl Fn(&dyn std::fmt::Display) -> PlanError {
+fn failed<E: std::fmt::Display>(stage: Stage) -> impl Fn(E) -> PlanError {
     move |e| PlanError {
         stage,
         message: e.to_string(),
@@ -212,10 +215,10 @@ pub fn forecast_and_staff(
         scenario.horizon.start,
         scenario.horizon.days,
     )
-    .map_err(|e| failed(Stage::Forecast)(&e))?;
+    .map_err(failed(Stage::Forecast))?;
     let loads: Vec<staffing::requirements::IntervalLoad> = fc.rows.iter().map(Into::into).collect();
-    let reqs = staffing::requirements::requirements(scenario, &loads)
-        .map_err(|e| failed(Stage::Staffing)(&e))?;
+    let reqs =
+        staffing::requirements::requirements(scenario, &loads).map_err(failed(Stage::Staffing))?;
     Ok((fc, reqs))
 }
 
@@ -231,20 +234,6 @@ pub fn forecast_warnings(forecast: &Forecast) -> Vec<Warning> {
             message: w.clone(),
         })
         .collect()
-}
-
-/// Total contacts per queue over the horizon.
-pub fn contacts_by_queue(forecast: &Forecast) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    for r in &forecast.rows {
-        *out.entry(r.queue.clone()).or_insert(0.0) += r.contacts;
-    }
-    out
-}
-
-/// Renders the report page.
-pub fn render(input: &ReportInput) -> String {
-    report::render_html(input)
 }
 
 /// What the stages produced, for the report and summary.json.
@@ -311,18 +300,14 @@ fn channel_service_kpi(sim: &SimReport, channel: Channel, what: &str) -> Option<
         .queues
         .iter()
         .filter(|q| q.channel == channel && q.target.is_some())
-        .filter(|q| q.metrics.service_level.is_some() && q.metrics.contacts > 0.0)
+        .filter(|q| q.metrics.service_level.is_some() && q.metrics.offered > 0.0)
         .collect();
-    let contacts: f64 = queues.iter().map(|q| q.metrics.contacts).sum();
+    let contacts: f64 = queues.iter().map(|q| q.metrics.offered).sum();
     if queues.is_empty() || contacts <= 0.0 {
         return None;
     }
     let weighted = |f: &dyn Fn(&peakcrew_sim::QueueReport) -> f64| {
-        queues
-            .iter()
-            .map(|q| q.metrics.contacts * f(q))
-            .sum::<f64>()
-            / contacts
+        queues.iter().map(|q| q.metrics.offered * f(q)).sum::<f64>() / contacts
     };
     let share = weighted(&|q| q.metrics.service_level.as_ref().map_or(0.0, |e| e.mean));
     let target = weighted(&|q| q.target.unwrap_or(0.0));
@@ -364,7 +349,7 @@ pub fn simulation_kpis(sim: &SimReport) -> Vec<Kpi> {
         ),
         _ => format!("{} replication(s)", e.n),
     };
-    if let Some(e) = &sim.overall.abandon_rate {
+    if let Some(e) = &sim.overall.abandonment_rate {
         out.push(kpi(
             "Abandonment (simulated)",
             e.mean,

@@ -37,6 +37,7 @@ use peakcrew_core::routing::{
     ContactId, ContactState, CustomerId, Event, EventKind, Millis, Operation, QueueIx, Rejection,
     RequeueReason, Router, RoutingPolicy, Tier, MAX_UNITS,
 };
+use peakcrew_core::tally::{Counts, Thresholds, WaitClock};
 
 use super::config::{valid_id, ID_RULE};
 use super::error::ApiError;
@@ -197,16 +198,23 @@ pub struct QueueStatsOut {
     /// Contacts waiting now (in the queue or for a sticky agent).
     pub waiting: u32,
     pub longest_wait_ms: Option<Millis>,
-    /// Contacts that entered the queue (created, transferred or escalated into it).
-    pub arrived: u64,
-    /// Contacts accepted by an agent while in this queue.
+    /// The tally of contacts that arrived in this queue (`peakcrew_core::tally` defines every
+    /// count and figure; a transfer or escalation moves a contact on without offering it again).
+    pub offered: u64,
     pub answered: u64,
-    /// Of those, accepted within the answer target of their arrival.
     pub answered_within_target: u64,
     pub abandoned: u64,
-    /// answered within target ÷ (answered + abandoned), so far; absent before any contact
-    /// ended its wait.
+    pub short_abandoned: u64,
+    /// Answered within target ÷ offered; absent before any contact arrived.
     pub service_level: Option<f64>,
+    /// Answered within target ÷ (offered − short abandons).
+    pub service_level_excluding_short_abandons: Option<f64>,
+    /// Mean wait of answered contacts, seconds.
+    pub asa_seconds: Option<f64>,
+    /// Mean wait of answered and abandoned contacts, seconds.
+    pub mean_wait_seconds: Option<f64>,
+    /// Abandoned ÷ offered.
+    pub abandonment_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -266,12 +274,14 @@ struct QueueInfo {
     target_ms: Millis,
 }
 
-#[derive(Debug, Clone, Default, Hash, Serialize, Deserialize)]
-struct QueueCounters {
-    arrived: u64,
-    answered: u64,
-    answered_within_target: u64,
-    abandoned: u64,
+impl QueueInfo {
+    /// What the tally judges this queue's waits by (no short-abandon threshold yet).
+    fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            answer_target_ms: self.target_ms,
+            short_abandon_ms: 0,
+        }
+    }
 }
 
 /// The daemon's record of a contact, from its creation on.
@@ -289,7 +299,8 @@ struct ContactRec {
     created_agent: Option<u32>,
     language: u16,
     priority: u8,
-    arrival: Millis,
+    /// Arrival queue and time, and whether the wait ended: what the tally folds events with.
+    clock: WaitClock,
     deadline: Millis,
     // Kept up to date from events, for contacts the core has retired.
     queue: u16,
@@ -325,7 +336,8 @@ pub struct Engine {
     agent_ix: ShardedIndex,
     customers: ChunkedVec<Arc<str>>,
     customer_ix: ShardedIndex,
-    counters: Vec<QueueCounters>,
+    /// The tally of each queue, by arrival queue.
+    counters: Vec<Counts>,
     log_entries: u64,
     scratch: Vec<Event>,
 }
@@ -391,7 +403,7 @@ impl Engine {
             .map(|s| (Arc::from(s.as_str()), ()))
             .collect();
         Ok(Engine {
-            counters: vec![QueueCounters::default(); queues.len()],
+            counters: vec![Counts::default(); queues.len()],
             router,
             epoch_unix_ms,
             queues,
@@ -645,7 +657,7 @@ impl Engine {
             created_agent: None,
             language: language.unwrap_or(0),
             priority: c.priority.unwrap_or(0),
-            arrival: now,
+            clock: WaitClock::new(QueueIx(queue), now),
             deadline: now,
             queue,
             agent: None,
@@ -666,10 +678,9 @@ impl Engine {
             }
             return Err(e);
         }
-        self.counters[queue as usize].arrived += 1;
+        self.counters[queue as usize].offer();
         let view = self.router.contact(cid);
         let rec = &mut self.contacts[ix as usize];
-        rec.arrival = self.router.now();
         if let Some(v) = view {
             rec.created_state = v.state;
             rec.created_agent = v.agent.map(|a| a.0 as u32);
@@ -679,7 +690,7 @@ impl Engine {
                 .copied()
                 .unwrap_or(0);
             rec.priority = v.priority;
-            rec.arrival = v.arrival;
+            rec.clock.arrival = v.arrival;
             rec.deadline = v.sla_deadline;
         } else {
             // Finished within its own command (cannot happen today: nothing completes on
@@ -879,17 +890,18 @@ impl Engine {
                 EventKind::Accepted { contact, agent } => {
                     if let Some(rec) = self.contacts.get_mut(contact.0 as usize) {
                         rec.agent = Some(agent.0 as u32);
-                        let target = self.queues[rec.queue as usize].target_ms;
-                        let c = &mut self.counters[rec.queue as usize];
-                        c.answered += 1;
-                        if e.at.saturating_sub(rec.arrival) <= target {
-                            c.answered_within_target += 1;
+                        if let Some(end) = rec.clock.observe(&e.kind, e.at) {
+                            let q = rec.clock.queue.0 as usize;
+                            self.counters[q].end(end, self.queues[q].thresholds());
                         }
                     }
                 }
                 EventKind::Abandoned { contact } => {
-                    if let Some(rec) = self.contacts.get(contact.0 as usize) {
-                        self.counters[rec.queue as usize].abandoned += 1;
+                    if let Some(rec) = self.contacts.get_mut(contact.0 as usize) {
+                        if let Some(end) = rec.clock.observe(&e.kind, e.at) {
+                            let q = rec.clock.queue.0 as usize;
+                            self.counters[q].end(end, self.queues[q].thresholds());
+                        }
                     }
                 }
                 EventKind::Requeued { contact, .. } => {
@@ -907,7 +919,6 @@ impl Engine {
                         } else {
                             rec.transfers += 1;
                         }
-                        self.counters[to.0 as usize].arrived += 1;
                     }
                 }
                 EventKind::Queued { .. }
@@ -1202,7 +1213,7 @@ impl Engine {
             priority: r.priority,
             tier: r.tier,
             customer_id: r.customer.map(|c| self.customers[c as usize].clone()),
-            arrival_ms: r.arrival,
+            arrival_ms: r.clock.arrival,
             sla_deadline_ms: r.deadline,
             agent: r.created_agent.map(|a| self.agents[a as usize].clone()),
             escalated: false,
@@ -1253,7 +1264,7 @@ impl Engine {
             priority: r.priority,
             tier: r.tier,
             customer_id: r.customer.map(|c| self.customers[c as usize].clone()),
-            arrival_ms: r.arrival,
+            arrival_ms: r.clock.arrival,
             sla_deadline_ms: r.deadline,
             agent: r.agent.and_then(|a| self.agents.get(a as usize).cloned()),
             escalated: r.escalated,
@@ -1299,7 +1310,7 @@ impl Engine {
             .zip(&self.counters)
             .zip(live)
             .map(|((q, c), l)| {
-                let ended = c.answered + c.abandoned;
+                let f = c.figures();
                 QueueStatsOut {
                     queue: q.name.clone(),
                     channel: q.channel,
@@ -1308,12 +1319,17 @@ impl Engine {
                     answer_target_ms: q.target_ms,
                     waiting: l.waiting,
                     longest_wait_ms: l.longest_wait,
-                    arrived: c.arrived,
+                    offered: c.offered,
                     answered: c.answered,
                     answered_within_target: c.answered_within_target,
                     abandoned: c.abandoned,
-                    service_level: (ended > 0)
-                        .then(|| c.answered_within_target as f64 / ended as f64),
+                    short_abandoned: c.short_abandoned,
+                    service_level: f.service_level,
+                    service_level_excluding_short_abandons: f
+                        .service_level_excluding_short_abandons,
+                    asa_seconds: f.asa_seconds,
+                    mean_wait_seconds: f.mean_wait_seconds,
+                    abandonment_rate: f.abandonment_rate,
                 }
             })
             .collect();
@@ -1420,7 +1436,7 @@ struct SavedRef<'a> {
     contacts: &'a ChunkedVec<ContactRec>,
     agents: &'a ChunkedVec<Arc<str>>,
     customers: &'a ChunkedVec<Arc<str>>,
-    counters: &'a [QueueCounters],
+    counters: &'a [Counts],
     log_entries: u64,
 }
 
@@ -1431,7 +1447,7 @@ struct Saved {
     contacts: ChunkedVec<ContactRec>,
     agents: ChunkedVec<Arc<str>>,
     customers: ChunkedVec<Arc<str>>,
-    counters: Vec<QueueCounters>,
+    counters: Vec<Counts>,
     log_entries: u64,
 }
 

@@ -322,29 +322,40 @@ impl Metrics {
         }
         for (name, help, pick) in [
             (
-                "peakcrew_queue_arrived_total",
-                "Contacts that entered the queue.",
+                "peakcrew_queue_offered_total",
+                "Contacts that arrived in the queue (the tally's offered).",
                 0,
             ),
             (
                 "peakcrew_queue_answered_total",
-                "Contacts accepted while in the queue.",
+                "Contacts that arrived in the queue and were answered (first acceptance).",
                 1,
             ),
             (
                 "peakcrew_queue_answered_within_target_total",
-                "Contacts accepted within the queue's answer target.",
+                "Of those, answered within the queue's answer target.",
                 2,
             ),
             (
                 "peakcrew_queue_abandoned_total",
-                "Contacts abandoned while in the queue.",
+                "Contacts that arrived in the queue and left before an answer.",
                 3,
+            ),
+            (
+                "peakcrew_queue_short_abandoned_total",
+                "Of those, abandoned within the queue's short-abandon threshold.",
+                4,
             ),
         ] {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             for q in &stats.queues {
-                let v = [q.arrived, q.answered, q.answered_within_target, q.abandoned][pick];
+                let v = [
+                    q.offered,
+                    q.answered,
+                    q.answered_within_target,
+                    q.abandoned,
+                    q.short_abandoned,
+                ][pick];
                 let _ = writeln!(out, "{name}{{queue=\"{}\"}} {v}", q.queue);
             }
         }

@@ -29,8 +29,9 @@ use super::input::{
 use super::stats::{Cell, RepResult, Timing};
 use peakcrew_core::routing::{
     AgentId, AgentState, Availability, Catalog, Command, ContactId, Event, EventKind, Millis,
-    Router, RoutingPolicy, Tier,
+    QueueIx, Router, RoutingPolicy, Tier,
 };
+use peakcrew_core::tally::WaitClock;
 use peakcrew_plan::staffing::requirements::chat_stretch;
 
 const NEVER: Millis = Millis::MAX;
@@ -266,13 +267,13 @@ struct Contact {
     waiting: bool,
     /// An abandonment event is in the heap.
     armed: bool,
-    answered: bool,
+    /// The tally's view of the contact: arrival queue and time, and whether its wait ended.
+    clock: WaitClock,
     agent: u32,
     /// When the pending accept (offered) or end of service (in service) is due; an event for
     /// this contact of that kind at another time is stale.
     due: Millis,
     cell: u32,
-    arrival: Millis,
     abandon_at: Millis,
     aht_ms: f64,
 }
@@ -589,11 +590,10 @@ impl Engine<'_> {
             stage: Stage::Waiting,
             waiting: false,
             armed: false,
-            answered: false,
+            clock: WaitClock::new(QueueIx(q as u16), now),
             agent: NONE,
             due: NEVER,
             cell: cell as u32,
-            arrival: now,
             abandon_at,
             aht_ms: self.m.aht_ms[cell],
         };
@@ -609,7 +609,7 @@ impl Engine<'_> {
         };
         self.id_slot.push(slot);
         self.res.arrivals += 1;
-        self.res.cells[cell].arrivals += 1;
+        self.res.cells[cell].counts.offer();
         self.exec(Command::Arrive {
             contact: router_id(id),
             queue: self.m.queues[q].name.clone(),
@@ -672,21 +672,14 @@ impl Engine<'_> {
         self.qlast[q] = k;
     }
 
-    fn record_wait(&mut self, slot: usize, outcome: Outcome) {
-        let c = &self.contacts[slot];
-        let wait = self.now.saturating_sub(c.arrival);
-        let within = wait <= self.m.queues[c.queue as usize].target_ms;
-        let cell = &mut self.res.cells[c.cell as usize];
-        match outcome {
-            Outcome::Answered => {
-                cell.answered += 1;
-                cell.within += u32::from(within);
-            }
-            Outcome::Abandoned => cell.abandoned += 1,
-            Outcome::Unresolved => cell.unresolved += 1,
+    /// Folds a router event about the contact in `slot` into its cell: the one tally decides
+    /// whether and how the contact's wait ended.
+    fn tally(&mut self, slot: usize, ev: &Event) {
+        let c = &mut self.contacts[slot];
+        if let Some(end) = c.clock.observe(&ev.kind, ev.at) {
+            let t = self.m.queues[c.queue as usize].thresholds;
+            self.res.cells[c.cell as usize].counts.end(end, t);
         }
-        cell.wait_sum_ms += wait;
-        cell.max_wait_ms = cell.max_wait_ms.max(wait);
     }
 
     fn abandon_due(&mut self, id: u64) {
@@ -694,7 +687,7 @@ impl Engine<'_> {
             return;
         };
         let c = &self.contacts[s];
-        if matches!(c.stage, Stage::Waiting | Stage::Offered) && !c.answered {
+        if matches!(c.stage, Stage::Waiting | Stage::Offered) && !c.clock.answered() {
             self.exec(Command::Abandon {
                 contact: router_id(id),
             });
@@ -777,6 +770,7 @@ impl Engine<'_> {
             }
             EventKind::Accepted { contact, agent } => {
                 if let Some(s) = self.slot_of(sim_id(contact)) {
+                    self.tally(s, &ev);
                     self.on_accepted(s, agent.0 as usize);
                 }
             }
@@ -789,7 +783,9 @@ impl Engine<'_> {
             }
             EventKind::Abandoned { contact } => {
                 if let Some(s) = self.slot_of(sim_id(contact)) {
-                    self.on_abandoned(s);
+                    let answered_before = self.contacts[s].clock.answered();
+                    self.tally(s, &ev);
+                    self.on_abandoned(s, answered_before);
                 }
             }
             EventKind::Requeued { contact, agent, .. } => {
@@ -858,10 +854,6 @@ impl Engine<'_> {
         ag.in_service += 1;
         ag.chats += u32::from(chat);
         let k = ag.chats;
-        if !self.contacts[s].answered {
-            self.contacts[s].answered = true;
-            self.record_wait(s, Outcome::Answered);
-        }
         let c = &mut self.contacts[s];
         c.stage = Stage::InService;
         let stretch = match (chat, self.o.chat_duration) {
@@ -885,17 +877,15 @@ impl Engine<'_> {
         self.push(due, kind);
     }
 
-    fn on_abandoned(&mut self, s: usize) {
+    fn on_abandoned(&mut self, s: usize, answered_before: bool) {
         let c = &self.contacts[s];
         if c.stage == Stage::Offered {
             let cost = self.m.queues[c.queue as usize].cost;
             self.change_load(c.agent as usize, -(cost as i64));
         }
         self.set_waiting(s, false);
-        if self.contacts[s].answered {
+        if answered_before {
             self.res.lost_after_answer += 1;
-        } else {
-            self.record_wait(s, Outcome::Abandoned);
         }
         self.release(s);
     }
@@ -1102,22 +1092,20 @@ impl Engine<'_> {
         for s in 0..self.contacts.len() {
             let c = &self.contacts[s];
             if c.live {
-                if c.answered {
+                if c.clock.answered() {
                     self.res.unfinished_after_answer += 1;
                 } else {
-                    self.record_wait(s, Outcome::Unresolved);
+                    // Still waiting when the run ends: neither answered nor abandoned, but its
+                    // wait so far is a wait a customer had.
+                    let cell = &mut self.res.cells[c.cell as usize];
+                    cell.unresolved += 1;
+                    cell.counts
+                        .note_wait(self.now.saturating_sub(c.clock.arrival));
                 }
             }
         }
         self.res.end = self.now;
     }
-}
-
-#[derive(Clone, Copy)]
-enum Outcome {
-    Answered,
-    Abandoned,
-    Unresolved,
 }
 
 #[cfg(test)]
@@ -1389,7 +1377,7 @@ mod tests {
         let c = &r.counters;
         assert_eq!(c.absences, 2 * 3);
         assert_eq!((c.answered, c.abandoned), (0, c.contacts));
-        assert_eq!(r.overall.abandon_rate.unwrap().mean, 1.0);
+        assert_eq!(r.overall.abandonment_rate.unwrap().mean, 1.0);
         assert!(r.overall.occupancy.is_none(), "nobody was staffed");
     }
 

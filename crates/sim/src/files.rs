@@ -102,10 +102,12 @@ fn estimate_fields(e: &Option<Estimate>) -> [String; 3] {
     }
 }
 
-const METRIC_NAMES: [&str; 6] = [
+const METRIC_NAMES: [&str; 8] = [
     "service_level",
+    "service_level_excluding_short_abandons",
     "asa_seconds",
-    "abandon_rate",
+    "mean_wait_seconds",
+    "abandonment_rate",
     "occupancy",
     "longest_wait_seconds",
     "max_queue_length",
@@ -127,8 +129,10 @@ fn metric_header() -> Vec<String> {
 fn metric_fields(m: &Metrics) -> Vec<String> {
     [
         &m.service_level,
+        &m.service_level_excluding_short_abandons,
         &m.asa_seconds,
-        &m.abandon_rate,
+        &m.mean_wait_seconds,
+        &m.abandonment_rate,
         &m.occupancy,
         &m.longest_wait_seconds,
         &m.max_queue_length,
@@ -144,10 +148,10 @@ fn csv_io(e: csv::Error) -> std::io::Error {
 
 /// Writes `sim.csv`: one row per queue × interval with the means and 95% intervals across
 /// replications (empty where a figure is undefined, e.g. no arrivals).
-/// Columns: `queue,start,interval_minutes,counted,answer_seconds,target,contacts` (mean per
-/// replication), then each of
-/// service_level, asa_seconds, abandon_rate, occupancy, longest_wait_seconds,
-/// max_queue_length with its `_ci95_low` and `_ci95_high`.
+/// Columns: `queue,start,interval_minutes,counted,answer_seconds,target,offered` (mean per
+/// replication), then each of service_level, service_level_excluding_short_abandons,
+/// asa_seconds, mean_wait_seconds, abandonment_rate, occupancy, longest_wait_seconds,
+/// max_queue_length (the tally's figures) with its `_ci95_low` and `_ci95_high`.
 pub fn write_sim_csv(report: &SimReport, out: impl Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let mut header: Vec<String> = [
@@ -157,7 +161,7 @@ pub fn write_sim_csv(report: &SimReport, out: impl Write) -> std::io::Result<()>
         "counted",
         "answer_seconds",
         "target",
-        "contacts",
+        "offered",
     ]
     .map(String::from)
     .to_vec();
@@ -172,7 +176,7 @@ pub fn write_sim_csv(report: &SimReport, out: impl Write) -> std::io::Result<()>
             iv.counted.to_string(),
             num(q.map(|q| q.answer_seconds)),
             num(q.and_then(|q| q.target)),
-            num(Some(iv.metrics.contacts)),
+            num(Some(iv.metrics.offered)),
         ];
         row.extend(metric_fields(&iv.metrics));
         w.write_record(&row).map_err(csv_io)?;
@@ -181,17 +185,17 @@ pub fn write_sim_csv(report: &SimReport, out: impl Write) -> std::io::Result<()>
 }
 
 /// Writes the sweep comparison: one row per variant and scope (`overall`, then each queue).
-/// Columns: `variant,scope,contacts` (per replication), then the metrics as in `sim.csv`.
+/// Columns: `variant,scope,offered` (per replication), then the metrics as in `sim.csv`.
 pub fn write_sweep_csv(results: &[(Variant, SimReport)], out: impl Write) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    let mut header: Vec<String> = ["variant", "scope", "contacts"].map(String::from).to_vec();
+    let mut header: Vec<String> = ["variant", "scope", "offered"].map(String::from).to_vec();
     header.extend(metric_header());
     w.write_record(&header).map_err(csv_io)?;
     for (variant, report) in results {
         let scopes = std::iter::once(("overall", &report.overall))
             .chain(report.queues.iter().map(|q| (q.queue.as_str(), &q.metrics)));
         for (scope, m) in scopes {
-            let mut row = vec![variant.label(), scope.to_string(), num(Some(m.contacts))];
+            let mut row = vec![variant.label(), scope.to_string(), num(Some(m.offered))];
             row.extend(metric_fields(m));
             w.write_record(&row).map_err(csv_io)?;
         }

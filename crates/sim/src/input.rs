@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use peakcrew_core::model::{Channel, Language, SkillLevel, SlaTarget};
 use peakcrew_core::routing::{AgentCapacity, Catalog, Millis, PolicyErrors, Router, RoutingPolicy};
+use peakcrew_core::tally::Thresholds;
 
 /// Expected arrivals of one queue in one interval: the part of a forecast row the simulator
 /// needs (`forecast::ForecastRow` maps onto it field by field).
@@ -336,8 +337,9 @@ pub(super) struct QueueInfo {
     pub concurrency: u32,
     /// Units a contact takes (the policy's cost for the channel).
     pub cost: u32,
-    /// The answer time in ms, rounded as the router rounds it.
-    pub target_ms: Millis,
+    /// The answer target (ms, rounded as the router rounds it) and short-abandon threshold
+    /// the tally judges this queue's waits by.
+    pub thresholds: Thresholds,
     pub answer_seconds: f64,
     /// Target share for service-level and abandon-cap promises.
     pub target_fraction: Option<f64>,
@@ -442,7 +444,11 @@ impl Model {
                 is_chat: q.channel == Channel::Chat,
                 concurrency: q.concurrency.max(1),
                 cost: policy.capacity.cost_of(q.channel),
-                target_ms: ((q.sla.answer_seconds() * 1000.0).round().max(1.0)) as Millis,
+                thresholds: Thresholds {
+                    answer_target_ms: ((q.sla.answer_seconds() * 1000.0).round().max(1.0))
+                        as Millis,
+                    short_abandon_ms: 0,
+                },
                 answer_seconds: q.sla.answer_seconds(),
                 target_fraction: match q.sla {
                     SlaTarget::ServiceLevel { fraction, .. }

@@ -2,9 +2,11 @@
 //! per queue-interval, per queue and overall figures, each a mean with a 95% Student-t
 //! confidence interval across replications ([`Estimate`]).
 //!
-//! Per replication, queue and overall figures are ratios of sums over the counted intervals
-//! (those after the warm-up): service level = Σ answered within T / Σ arrivals, and so on. The
-//! confidence interval is over the replications' values, `mean ± t(0.975, n−1) · s / √n`.
+//! Contacts are counted by the one tally (`peakcrew_core::tally`: its module doc defines every
+//! figure), in the queue and interval they arrived in. Per replication, queue and overall
+//! figures are the tally's ratios over the counted intervals (those after the warm-up), e.g.
+//! service level = Σ answered within T ÷ Σ offered. The confidence interval is over the
+//! replications' values, `mean ± t(0.975, n−1) · s / √n`.
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -12,7 +14,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::input::{Model, SimOptions};
 use peakcrew_core::model::Channel;
-use peakcrew_core::routing::Millis;
+use peakcrew_core::tally::{self, Counts};
 
 /// The 97.5% quantile of Student's t with `df` degrees of freedom (tabulated once: a report
 /// asks for it for every queue-interval).
@@ -34,15 +36,9 @@ fn t975(df: usize) -> f64 {
 /// One queue in one interval of one replication, counted by arrival interval.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct Cell {
-    pub arrivals: u32,
-    pub answered: u32,
-    /// Answered within the queue's answer time.
-    pub within: u32,
-    pub abandoned: u32,
+    pub counts: Counts,
     /// Neither answered nor abandoned when the simulation ended.
     pub unresolved: u32,
-    pub wait_sum_ms: u64,
-    pub max_wait_ms: u64,
     pub max_queue: u32,
 }
 
@@ -62,9 +58,9 @@ pub(super) struct RepResult {
     pub unfinished_after_answer: u64,
     pub disconnects: u64,
     pub absences: u64,
-    pub violation: Option<(Millis, String)>,
+    pub violation: Option<(peakcrew_core::routing::Millis, String)>,
     /// Time of the last event, ms from the model's origin.
-    pub end: Millis,
+    pub end: peakcrew_core::routing::Millis,
     pub wall_seconds: f64,
 }
 
@@ -131,21 +127,27 @@ impl Estimate {
     }
 }
 
-/// The figures of one scope (a queue-interval, a queue, the center).
+/// The figures of one scope (a queue-interval, a queue, the center), each the mean over
+/// replications of the tally's figure of that name (`peakcrew_core::tally` defines them).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
-    /// Arrivals counted, mean per replication (what one run of the day or week brings).
-    pub contacts: f64,
-    /// Arrivals counted, summed over all replications.
-    pub contacts_total: u64,
-    /// Answered within the answer time, among all arrivals.
+    /// Contacts offered, mean per replication (what one run of the day or week brings).
+    pub offered: f64,
+    /// Contacts offered, summed over all replications.
+    pub offered_total: u64,
+    /// Answered within the answer time ÷ offered.
     pub service_level: Option<Estimate>,
-    /// Mean wait over all arrivals (to answer, abandonment or the end), seconds.
+    /// Answered within the answer time ÷ (offered − short abandons).
+    pub service_level_excluding_short_abandons: Option<Estimate>,
+    /// Mean wait of answered contacts, seconds.
     pub asa_seconds: Option<Estimate>,
-    /// Abandoned before an answer, among all arrivals.
-    pub abandon_rate: Option<Estimate>,
-    /// Share of staffed capacity in use.
+    /// Mean wait of answered and abandoned contacts, seconds.
+    pub mean_wait_seconds: Option<Estimate>,
+    /// Abandoned before an answer ÷ offered.
+    pub abandonment_rate: Option<Estimate>,
+    /// Capacity-time in use ÷ capacity-time staffed.
     pub occupancy: Option<Estimate>,
+    /// Longest wait, including waits still running when the simulation ended.
     pub longest_wait_seconds: Option<Estimate>,
     pub max_queue_length: Option<Estimate>,
 }
@@ -227,14 +229,10 @@ impl SimReport {
     }
 }
 
-/// One replication's figures for one scope.
+/// One replication's counts for one scope.
 #[derive(Clone, Copy, Default)]
 struct Values {
-    arrivals: u64,
-    within: u64,
-    abandoned: u64,
-    wait_ms: u64,
-    max_wait_ms: u64,
+    counts: Counts,
     max_queue: u32,
     busy: f64,
     staffed: f64,
@@ -242,22 +240,25 @@ struct Values {
 
 impl Values {
     fn add(&mut self, c: &Cell) {
-        self.arrivals += u64::from(c.arrivals);
-        self.within += u64::from(c.within);
-        self.abandoned += u64::from(c.abandoned);
-        self.wait_ms += c.wait_sum_ms;
-        self.max_wait_ms = self.max_wait_ms.max(c.max_wait_ms);
+        self.counts.add(&c.counts);
         self.max_queue = self.max_queue.max(c.max_queue);
+    }
+
+    fn merge(&mut self, o: &Values) {
+        self.counts.add(&o.counts);
+        self.max_queue = self.max_queue.max(o.max_queue);
     }
 }
 
 /// Collects the per-replication values of one scope and turns them into [`Metrics`].
 #[derive(Default)]
 struct Gather {
-    contacts: u64,
+    offered: u64,
     reps: u32,
     sl: Vec<f64>,
+    sl_short: Vec<f64>,
     asa: Vec<f64>,
+    mean_wait: Vec<f64>,
     abandon: Vec<f64>,
     occupancy: Vec<f64>,
     longest: Vec<f64>,
@@ -267,30 +268,37 @@ struct Gather {
 impl Gather {
     fn push(&mut self, v: &Values) {
         self.reps += 1;
-        self.contacts += v.arrivals;
-        if v.arrivals > 0 {
-            let a = v.arrivals as f64;
-            self.sl.push(v.within as f64 / a);
-            self.asa.push(v.wait_ms as f64 / a / 1000.0);
-            self.abandon.push(v.abandoned as f64 / a);
-            self.longest.push(v.max_wait_ms as f64 / 1000.0);
-        }
-        if v.staffed > 0.0 {
-            self.occupancy.push(v.busy / v.staffed);
+        self.offered += v.counts.offered;
+        let f = v.counts.figures();
+        let pairs = [
+            (&mut self.sl, f.service_level),
+            (&mut self.sl_short, f.service_level_excluding_short_abandons),
+            (&mut self.asa, f.asa_seconds),
+            (&mut self.mean_wait, f.mean_wait_seconds),
+            (&mut self.abandon, f.abandonment_rate),
+            (&mut self.longest, f.longest_wait_seconds),
+            (&mut self.occupancy, tally::occupancy(v.busy, v.staffed)),
+        ];
+        for (values, figure) in pairs {
+            values.extend(figure);
         }
         self.max_queue.push(f64::from(v.max_queue));
     }
 
     fn metrics(&self) -> Metrics {
+        let share = |v: &[f64]| Estimate::of_within(v, 0.0, 1.0);
+        let time = |v: &[f64]| Estimate::of_within(v, 0.0, f64::INFINITY);
         Metrics {
-            contacts: self.contacts as f64 / f64::from(self.reps.max(1)),
-            contacts_total: self.contacts,
-            service_level: Estimate::of_within(&self.sl, 0.0, 1.0),
-            asa_seconds: Estimate::of_within(&self.asa, 0.0, f64::INFINITY),
-            abandon_rate: Estimate::of_within(&self.abandon, 0.0, 1.0),
-            occupancy: Estimate::of_within(&self.occupancy, 0.0, 1.0),
-            longest_wait_seconds: Estimate::of_within(&self.longest, 0.0, f64::INFINITY),
-            max_queue_length: Estimate::of_within(&self.max_queue, 0.0, f64::INFINITY),
+            offered: self.offered as f64 / f64::from(self.reps.max(1)),
+            offered_total: self.offered,
+            service_level: share(&self.sl),
+            service_level_excluding_short_abandons: share(&self.sl_short),
+            asa_seconds: time(&self.asa),
+            mean_wait_seconds: time(&self.mean_wait),
+            abandonment_rate: share(&self.abandon),
+            occupancy: share(&self.occupancy),
+            longest_wait_seconds: time(&self.longest),
+            max_queue_length: time(&self.max_queue),
         }
     }
 }
@@ -336,19 +344,14 @@ pub(super) fn report(
             }
             (queue.busy, queue.staffed) = occupancy(run, &model.eligible[q], warm..n);
             queues[q].push(&queue);
-            total.arrivals += queue.arrivals;
-            total.within += queue.within;
-            total.abandoned += queue.abandoned;
-            total.wait_ms += queue.wait_ms;
-            total.max_wait_ms = total.max_wait_ms.max(queue.max_wait_ms);
-            total.max_queue = total.max_queue.max(queue.max_queue);
+            total.merge(&queue);
         }
         (total.busy, total.staffed) = occupancy(run, &all_profiles, warm..n);
         overall.push(&total);
         counters.contacts += run.arrivals;
         for c in &run.cells {
-            counters.answered += u64::from(c.answered);
-            counters.abandoned += u64::from(c.abandoned);
+            counters.answered += c.counts.answered;
+            counters.abandoned += c.counts.abandoned;
             counters.unresolved += u64::from(c.unresolved);
         }
         counters.events += run.events;

@@ -198,3 +198,13 @@ pub fn on_duty(
     }
     duty
 }
+
+/// The figures of the one tally (`peakcrew_core::tally`) that the daemon's queue stats and the
+/// simulator's reports both carry under these names.
+pub const TALLY_FIGURES: [&str; 5] = [
+    "service_level",
+    "service_level_excluding_short_abandons",
+    "asa_seconds",
+    "mean_wait_seconds",
+    "abandonment_rate",
+];
