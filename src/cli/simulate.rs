@@ -347,8 +347,8 @@ fn run_queue(args: QueueArgs, global: Global) -> anyhow::Result<ExitCode> {
             "erlang-c"
         },
         service_level: m.service_level,
-        // Erlang's mean wait is over all arrivals: the tally's mean wait, not its ASA.
-        mean_wait_seconds: m.asa_seconds,
+        asa_seconds: m.asa_seconds,
+        mean_wait_seconds: m.mean_wait_seconds,
         abandonment_rate: m.p_abandon,
         occupancy: m.occupancy,
     });
@@ -358,9 +358,10 @@ fn run_queue(args: QueueArgs, global: Global) -> anyhow::Result<ExitCode> {
         print_report(&report, false);
         if let Some(t) = theory {
             println!(
-                "{} for comparison: service level {:.4}, mean wait {}, abandonment {:.4}, occupancy {:.4}",
+                "{} for comparison: service level {:.4}, ASA {}, mean wait {}, abandonment {:.4}, occupancy {:.4}",
                 t.model,
                 t.service_level,
+                t.asa_seconds.map_or("-".to_string(), |a| format!("{a:.2} s")),
                 t.mean_wait_seconds.map_or("unbounded (unstable)".to_string(), |a| format!("{a:.2} s")),
                 t.abandonment_rate,
                 t.occupancy
@@ -377,6 +378,7 @@ fn run_queue(args: QueueArgs, global: Global) -> anyhow::Result<ExitCode> {
 struct Theory {
     model: &'static str,
     service_level: f64,
+    asa_seconds: Option<f64>,
     mean_wait_seconds: Option<f64>,
     abandonment_rate: f64,
     occupancy: f64,

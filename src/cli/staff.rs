@@ -51,8 +51,10 @@ struct ErlangOutcome {
     service_level: f64,
     service_level_of_served: f64,
     answer_seconds: f64,
-    /// Mean wait over all arrivals; null when the queue is unstable (agents ≤ load).
+    /// Mean wait of answered arrivals; null when the queue is unstable or nobody is answered.
     asa_seconds: Option<f64>,
+    /// Mean wait of all arrivals, abandoned ones included; null when unstable (agents ≤ load).
+    mean_wait_seconds: Option<f64>,
     p_wait: f64,
     p_abandon: f64,
     occupancy: f64,
@@ -97,6 +99,7 @@ pub fn run_erlang(args: ErlangArgs, global: Global) -> anyhow::Result<ExitCode> 
         service_level_of_served: m.service_level_of_served,
         answer_seconds: m.answer_seconds,
         asa_seconds: m.asa_seconds,
+        mean_wait_seconds: m.mean_wait_seconds,
         p_wait: m.p_wait,
         p_abandon: m.p_abandon,
         occupancy: m.occupancy,
@@ -121,10 +124,14 @@ pub fn run_erlang(args: ErlangArgs, global: Global) -> anyhow::Result<ExitCode> 
             out.target
                 .map_or(String::new(), |t| format!(" (target {:.1}%)", t * 100.0))
         );
-        match out.asa_seconds {
-            Some(a) => println!("ASA              {a:.2} s"),
-            None => {
+        match (out.asa_seconds, out.mean_wait_seconds) {
+            (_, None) => {
                 println!("ASA              unbounded: the queue is unstable with this many agents")
+            }
+            (asa, Some(w)) => {
+                let asa = asa.map_or("- (nobody is answered)".into(), |a| format!("{a:.2} s"));
+                println!("ASA              {asa} (answered contacts)");
+                println!("mean wait        {w:.2} s (all contacts, abandoned ones included)");
             }
         }
         println!("P(wait)          {:.4}", out.p_wait);

@@ -90,7 +90,11 @@ fn erlang_a_with_patience() {
     close(&v, "p_wait", 0.14526, 5e-6);
     close(&v, "p_abandon", 0.013984, 5e-7);
     close(&v, "occupancy", 0.704297, 5e-7);
-    close(&v, "asa_seconds", 4.1951, 5e-5);
+    // The published 4.1951 s is the mean wait of all arrivals (θ·P(abandon)); ASA counts the
+    // answered ones only (checked against a second formulation in the erlang unit tests and
+    // against the simulator in sim_validation).
+    close(&v, "mean_wait_seconds", 4.1951, 5e-5);
+    close(&v, "asa_seconds", 3.87848, 5e-5);
     close(&v, "service_level", 0.916792, 5e-7);
 }
 

@@ -11,14 +11,16 @@
 //!   B(0) = 1,  B(n) = a·B(n−1) / (n + a·B(n−1)),  carried as 1/B(n) = 1 + (n/a)/B(n−1).
 //! * Erlang C, for n > a:
 //!   P(wait) = n·B / (n − a + a·B),  SL(t) = P(W ≤ t) = 1 − P(wait)·e^{−(n−a)·t/AHT},
-//!   ASA = P(wait)·AHT / (n − a) (mean wait over all arrivals),  occupancy = a/n.
+//!   ASA = mean wait = P(wait)·AHT / (n − a) (everyone is answered),  occupancy = a/n.
 //!   For n ≤ a the queue is unstable: P(wait) = 1, SL = 0, occupancy = 1, `stable = false` and
 //!   `asa_seconds = None` (never NaN/inf, so JSON stays valid).
 //! * Erlang A, with x = nμ/γ, y = λ/γ and T_j = Π_{k=1..j} y/(x+k) (relative probability of j
 //!   queued when all n are busy):
 //!   S = Σ_{j≥0} T_j,  P(wait) = B·S / (1 − B + B·S),
 //!   P(abandon) = P(wait)·E(j | wait)/y  (abandon rate γ·E(Q) divided by λ),
-//!   ASA = E(Q)/λ = θ·P(abandon)  (mean wait over ALL arrivals, abandoners included),
+//!   mean wait = E(Q)/λ = θ·P(abandon)  (over ALL arrivals, abandoners included; an `asa` target
+//!   caps this), ASA = E[W; answered]/P(answered) (the mean wait of answered arrivals, summed
+//!   over j by [`answered_wait_given_wait`]),
 //!   occupancy = a·(1 − P(abandon))/n  (served load per agent).
 //!   Answered within t: an arrival finding j ahead needs j+1 queue departures, at rates
 //!   nμ + iγ (i = j..0). Summing the Laplace transforms against T_j telescopes to
@@ -56,6 +58,7 @@
 //! ~2.3 µs of thread CPU time per cell (`cargo bench --bench staffing`).
 
 use serde::Serialize;
+use statrs::function::gamma::digamma;
 use thiserror::Error;
 
 const SECONDS_PER_HOUR: f64 = 3600.0;
@@ -105,7 +108,8 @@ pub enum Target {
         /// Answer-time threshold T in seconds, ≥ 0.
         answer_seconds: f64,
     },
-    /// Mean wait over all arrivals ≤ `seconds`.
+    /// Mean wait over all arrivals ≤ `seconds` (for Erlang C, the ASA; with abandonment, the
+    /// mean wait of answered and abandoned arrivals, [`Metrics::mean_wait_seconds`]).
     Asa {
         /// Largest acceptable ASA in seconds, > 0.
         seconds: f64,
@@ -128,8 +132,12 @@ pub struct Metrics {
     pub service_level: f64,
     /// P(answered within `answer_seconds` | answered). Equals `service_level` for Erlang C.
     pub service_level_of_served: f64,
-    /// Mean wait over all arrivals, seconds. `None` exactly when `stable` is false (unbounded).
+    /// Average speed of answer: mean wait of answered arrivals, seconds. `None` when the queue
+    /// is unstable (unbounded) or nobody is answered.
     pub asa_seconds: Option<f64>,
+    /// Mean wait over all arrivals, abandoners included, seconds. `None` exactly when `stable`
+    /// is false (unbounded). Equals `asa_seconds` for Erlang C, where everyone is answered.
+    pub mean_wait_seconds: Option<f64>,
     /// P(an arrival finds all agents busy).
     pub p_wait: f64,
     /// Always 0 for Erlang C.
@@ -354,6 +362,7 @@ fn zero_traffic_metrics(agents: u32, t: f64) -> Metrics {
         service_level: 1.0,
         service_level_of_served: 1.0,
         asa_seconds: Some(0.0),
+        mean_wait_seconds: Some(0.0),
         p_wait: 0.0,
         p_abandon: 0.0,
         occupancy: 0.0,
@@ -374,6 +383,7 @@ fn c_metrics(n: u32, a: f64, aht: f64, t: f64, b: f64) -> Metrics {
             service_level: 0.0,
             service_level_of_served: 0.0,
             asa_seconds: None,
+            mean_wait_seconds: None,
             p_wait: 1.0,
             p_abandon: 0.0,
             // Agents are always busy in an unstable queue; with no agents there is nothing to occupy.
@@ -389,6 +399,7 @@ fn c_metrics(n: u32, a: f64, aht: f64, t: f64, b: f64) -> Metrics {
         service_level: sl,
         service_level_of_served: sl,
         asa_seconds: Some(p_wait * aht / (nf - a)),
+        mean_wait_seconds: Some(p_wait * aht / (nf - a)),
         p_wait,
         p_abandon: 0.0,
         occupancy: a / nf,
@@ -671,13 +682,65 @@ impl ErlangAState {
             } else {
                 0.0
             },
-            asa_seconds: Some(self.theta * self.p_abandon),
+            asa_seconds: (p_served > 0.0).then(|| {
+                self.theta * self.p_wait * answered_wait_given_wait(self.x, self.y) / p_served
+            }),
+            mean_wait_seconds: Some(self.theta * self.p_abandon),
             p_wait: self.p_wait,
             p_abandon: self.p_abandon,
             occupancy: (self.a * p_served / f64::from(self.n)).clamp(0.0, 1.0),
             stable: true,
         }
     }
+}
+
+/// E[W · 1{answered} | wait] of Erlang A in units of θ, from x = nμ/γ and y = λ/γ.
+///
+/// An arrival finding j queued ahead (relative probability T_j = Π_{k=1..j} y/(x+k)) waits
+/// V = Σ_{i=0..j} Exp(x + i) for service while its own Exp(1) patience runs, so with
+/// L(s) = Π_{i=0..j} (x+i)/(x+i+s) the transform of V:
+/// P(answered | j) = L(1) = x/(x+j+1) (it telescopes) and
+/// E[V·e^{−V} | j] = −L′(1) = x/(x+j+1) · H_j,  H_j = Σ_{i=1..j+1} 1/(x+i) = ψ(x+j+2) − ψ(x+1).
+/// The sum against T_j runs outward from its largest term j* = ⌊y − x⌋⁺ (T_{j+1}/T_j =
+/// y/(x+j+1)), so only the terms that count are visited, at most [`SERIES_MAX_TERMS`] a side.
+fn answered_wait_given_wait(x: f64, y: f64) -> f64 {
+    let mode = (y - x).floor().max(0.0);
+    let h_mode = if mode < 1.0e4 {
+        (1..=mode as u32 + 1)
+            .map(|i| 1.0 / (x + f64::from(i)))
+            .sum()
+    } else {
+        digamma(x + mode + 2.0) - digamma(x + 1.0)
+    };
+    let answered = |j: f64, h: f64| x / (x + j + 1.0) * h;
+    // Terms relative to T_{j*} = 1.
+    let (mut sum, mut weighted) = (1.0, answered(mode, h_mode));
+    let (mut t, mut h, mut j) = (1.0_f64, h_mode, mode);
+    for _ in 0..SERIES_MAX_TERMS {
+        t *= y / (x + j + 1.0);
+        h += 1.0 / (x + j + 2.0);
+        j += 1.0;
+        sum += t;
+        weighted += t * answered(j, h);
+        if t < sum * 1e-17 {
+            break;
+        }
+    }
+    let (mut t, mut h, mut j) = (1.0_f64, h_mode, mode);
+    for _ in 0..SERIES_MAX_TERMS {
+        if j < 1.0 {
+            break;
+        }
+        t *= (x + j) / y;
+        h -= 1.0 / (x + j + 1.0);
+        j -= 1.0;
+        sum += t;
+        weighted += t * answered(j, h);
+        if t < sum * 1e-17 {
+            break;
+        }
+    }
+    weighted / sum
 }
 
 /// Erlang A metrics at `n` given b = B(n, a); handles the degenerate no-traffic / no-agent cases.
@@ -692,7 +755,8 @@ fn a_metrics(n: u32, a: f64, aht: f64, theta: f64, t: f64, b: f64) -> Metrics {
             answer_seconds: t,
             service_level: 0.0,
             service_level_of_served: 0.0,
-            asa_seconds: Some(theta),
+            asa_seconds: None,
+            mean_wait_seconds: Some(theta),
             p_wait: 1.0,
             p_abandon: 1.0,
             occupancy: 0.0,
@@ -1494,10 +1558,12 @@ mod tests {
                 "{name} = {v} in {m:?}"
             );
         }
-        assert_eq!(m.asa_seconds.is_some(), m.stable, "{m:?}");
-        if let Some(asa) = m.asa_seconds {
-            assert!(asa.is_finite() && asa >= 0.0, "{m:?}");
+        assert_eq!(m.mean_wait_seconds.is_some(), m.stable, "{m:?}");
+        for wait in [m.asa_seconds, m.mean_wait_seconds].into_iter().flatten() {
+            assert!(wait.is_finite() && wait >= 0.0, "{m:?}");
         }
+        // No ASA only when unbounded or nobody is answered.
+        assert!(m.asa_seconds.is_some() || !m.stable || m.p_abandon == 1.0 || m.agents == 0);
         assert!(m.p_abandon <= m.p_wait + 1e-12, "{m:?}");
         assert!(m.service_level <= 1.0 - m.p_abandon + 1e-12, "{m:?}");
         let json = serde_json::to_string(m).unwrap();
@@ -1575,13 +1641,66 @@ mod tests {
         assert_sig(m.p_wait, 0.3688, 4, "P(wait) 210/h");
     }
 
+    /// ASA over answered arrivals, checked against a second formulation: the answered waits'
+    /// mean is ∫_0^∞ (S(∞) − S(t)) dt / S(∞), with S(t) = P(answered within t) from the
+    /// service-level formula and S(∞) = 1 − P(abandon).
+    #[test]
+    fn erlang_a_asa_is_the_mean_wait_of_answered_arrivals() {
+        for (rate, aht, n, patience) in [
+            (200.0, 180.0, 14, 300.0),
+            (300.0, 180.0, 14, 120.0),
+            (2000.0, 300.0, 170, 200.0),
+        ] {
+            let l = load(rate, aht);
+            let m = erlang_a_metrics(&l, n, 20.0, patience).unwrap();
+            let served = 1.0 - m.p_abandon;
+            let (dt, horizon) = (0.05, 40.0 * patience);
+            let mut integral = 0.0;
+            let mut prev = served
+                - erlang_a_metrics(&l, n, 0.0, patience)
+                    .unwrap()
+                    .service_level;
+            let mut t = 0.0;
+            while t < horizon {
+                t += dt;
+                let cur = served - erlang_a_metrics(&l, n, t, patience).unwrap().service_level;
+                integral += 0.5 * (prev + cur) * dt;
+                prev = cur;
+            }
+            let by_integral = integral / served;
+            let asa = m.asa_seconds.unwrap();
+            assert!(
+                (asa - by_integral).abs() < 1e-4 * by_integral.max(1.0),
+                "{rate}/h, {n} agents: series {asa} vs integral {by_integral}"
+            );
+            // Those who abandon waited less than the answered ones here, so the mean over all
+            // arrivals (θ·P(abandon)) is not the ASA.
+            let mean_all = m.mean_wait_seconds.unwrap();
+            assert_close(
+                mean_all,
+                patience * m.p_abandon,
+                1e-12,
+                "mean wait = θ·P(abandon)",
+            );
+            assert!(asa != mean_all);
+        }
+        // Erlang C: everyone is answered, the two are one.
+        let c = erlang_c_metrics(&load(200.0, 180.0), 14, 20.0).unwrap();
+        assert_eq!(c.asa_seconds, c.mean_wait_seconds);
+    }
+
     #[test]
     fn erlang_a_published_vectors() {
         let m = erlang_a_metrics(&load(200.0, 180.0), 14, 20.0, 300.0).unwrap();
         assert_sig(m.p_wait, 0.14526, 5, "P(wait)");
         assert_sig(m.p_abandon, 0.013984, 5, "P(abandon)");
         assert_sig(m.occupancy, 0.704297, 6, "occupancy");
-        assert_sig(m.asa_seconds.unwrap(), 4.1951, 5, "ASA all arrivals");
+        assert_sig(
+            m.mean_wait_seconds.unwrap(),
+            4.1951,
+            5,
+            "mean wait, all arrivals",
+        );
         assert_sig(m.service_level, 0.916792, 6, "SL among all arrivals");
         assert_close(
             m.service_level_of_served,
@@ -1591,10 +1710,10 @@ mod tests {
         );
         // Little's law: E[Q] = λ·E[W], and abandons = γ·E[Q].
         assert_close(
-            m.asa_seconds.unwrap(),
+            m.mean_wait_seconds.unwrap(),
             300.0 * m.p_abandon,
             1e-12,
-            "ASA = θ·P(abandon)",
+            "mean wait = θ·P(abandon)",
         );
     }
 
@@ -1822,7 +1941,7 @@ mod tests {
                             let misses = match *target {
                                 Target::ServiceLevel { fraction, .. } => fewer_sl < fraction,
                                 Target::Asa { seconds } => {
-                                    fewer.asa_seconds.is_none_or(|s| s > seconds)
+                                    fewer.mean_wait_seconds.is_none_or(|s| s > seconds)
                                 }
                                 Target::AbandonCap { fraction } => fewer.p_abandon > fraction,
                             };
@@ -1889,7 +2008,7 @@ mod tests {
                                     m.service_level >= fraction
                                 }
                                 Target::Asa { seconds } => {
-                                    m.asa_seconds.is_some_and(|s| s <= seconds)
+                                    m.mean_wait_seconds.is_some_and(|s| s <= seconds)
                                 }
                                 Target::AbandonCap { fraction } => m.p_abandon <= fraction,
                             };
@@ -1926,7 +2045,7 @@ mod tests {
             let gap = |theta: f64| {
                 (erlang_a_metrics(&l, n, 20.0, theta)
                     .unwrap()
-                    .asa_seconds
+                    .mean_wait_seconds
                     .unwrap()
                     / asa_c
                     - 1.0)
@@ -2111,7 +2230,9 @@ mod tests {
                     .unwrap();
                     match target {
                         Target::ServiceLevel { fraction, .. } => *fraction = at.service_level,
-                        Target::Asa { seconds } => *seconds = at.asa_seconds.unwrap_or(*seconds),
+                        Target::Asa { seconds } => {
+                            *seconds = at.mean_wait_seconds.unwrap_or(*seconds)
+                        }
                         Target::AbandonCap { fraction } => *fraction = at.p_abandon,
                     }
                     if rng.random_bool(0.5) && at.occupancy > 0.0 {
@@ -2269,8 +2390,13 @@ mod tests {
         );
         let m = erlang_a_metrics(&l, 0, 20.0, 300.0).unwrap();
         assert_eq!(
-            (m.p_abandon, m.service_level, m.asa_seconds),
-            (1.0, 0.0, Some(300.0))
+            (
+                m.p_abandon,
+                m.service_level,
+                m.asa_seconds,
+                m.mean_wait_seconds
+            ),
+            (1.0, 0.0, None, Some(300.0))
         );
         let m = erlang_a_metrics(&l, 10, 20.0, 300.0).unwrap(); // Erlang A is stable at n == a
         assert!(m.stable && m.p_abandon > 0.0 && m.p_abandon < 0.2);

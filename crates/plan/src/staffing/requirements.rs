@@ -216,7 +216,7 @@ fn size_real_time(
         required_raw: raw,
         required,
         service_level: m.service_level,
-        // A staffing that meets a target is stable, so the mean wait is finite.
+        // A staffing that meets a target is stable and answers someone, so its ASA is finite.
         asa_seconds: m.asa_seconds.ok_or_else(|| StaffingError::BadLoad {
             queue: queue.id.clone(),
             start: r.start.to_rfc3339(),
