@@ -4,8 +4,10 @@
 //! Everything the router derives from its configuration is derived here, once: interned skills
 //! and languages, every queue (the catalog's, then the supervisor twins escalation adds) with its
 //! ring templates and relaxation activation ages, channel costs, the reserve's privileged lane
-//! buckets and the pool bucket layout. The router holds the result behind an `Arc`, so clones
-//! and resets share it and nothing in it changes while routing.
+//! buckets, the pool bucket layout, and the public per-queue [`QueueFacts`]. The router holds the
+//! result behind an `Arc`, so clones and resets share it and nothing in it changes while routing.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +18,7 @@ use super::policy::{
     channel_index, escalation_queue_name, PolicyErrors, RelaxationStep, RoutingPolicy, Selection,
     Urgency,
 };
-use super::protocol::{Millis, Tier};
+use super::protocol::{Millis, QueueIx, Tier};
 use super::state::NEVER;
 
 /// What the router routes over: the queues, plus declared skills and languages that agents may
@@ -36,6 +38,43 @@ impl Catalog {
             ..Catalog::default()
         }
     }
+}
+
+/// What the router knows about one queue it serves, derived once from the policy and the
+/// catalog ([`super::Router::queue_facts`], indexed by [`QueueIx`]). Drivers read these instead
+/// of re-deriving them from the policy, so the daemon's and the simulator's figures use exactly
+/// the targets, costs and wrap-ups the core routes with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueFacts {
+    /// The queue's id: a catalog queue's, or `"<id>/escalated"` for a supervisor twin
+    /// ([`super::escalation_queue_name`]).
+    pub name: Arc<str>,
+    pub channel: Channel,
+    /// The skill an agent needs for the base ring; a twin's is the escalation skill.
+    pub skill: Skill,
+    /// The language a contact gets when it arrives without one (a twin's is the language of
+    /// the queue it serves). Always `Some` for the queues the router builds today.
+    pub language: Option<Language>,
+    /// The SLA answer target in milliseconds: a contact's SLA deadline is its arrival plus
+    /// this, and urgency ordering measures age against it. A catalog queue's is its SLA's
+    /// answer seconds (deadline hours for deferred work); a twin's is the policy's escalation
+    /// `answer_seconds`. Rounded to whole milliseconds and never 0 (a 0 s target is 1 ms).
+    pub answer_target_ms: Millis,
+    /// Capacity units one contact of this queue takes from an agent (its channel's cost).
+    pub unit_cost: u32,
+    /// Wrap-up after a contact of this queue completes, in milliseconds: the queue's override,
+    /// else the channel's (a twin without its own override keeps its queue's).
+    pub wrap_up_ms: Millis,
+    /// The supervisor twin this queue's contacts escalate to, if they escalate.
+    pub escalates_to: Option<QueueIx>,
+    /// For a supervisor twin, the queue whose escalated contacts it serves.
+    pub twin_of: Option<QueueIx>,
+    /// Contacts abandoned within this many milliseconds of arrival are "short abandons" (the
+    /// customer hung up before a fair chance of an answer); 0 means none are. The queue's
+    /// `short_abandon_seconds` override, else the policy's; a twin without its own override
+    /// keeps its queue's. Arrival is the contact's first arrival, kept through transfers and
+    /// escalation.
+    pub short_abandon_ms: Millis,
 }
 
 /// A ring of a queue before a lane gives it a language: `lang` `None` is the lane's own.
@@ -113,6 +152,7 @@ pub(super) struct Compiled {
     pub queue_ix: FxMap<String, u16>,
     /// How many of `queues` come from the catalog (each gets its lane up front).
     pub catalog_queues: usize,
+    pub facts: Vec<QueueFacts>,
 }
 
 impl Compiled {
@@ -264,6 +304,7 @@ pub(super) fn compile(policy: &RoutingPolicy, catalog: &Catalog) -> Result<Compi
     };
     let mut queues = Vec::new();
     let mut queue_ix = FxMap::default();
+    let mut short_abandon = Vec::new();
     let mut base_mins = Vec::new();
     for q in &catalog.queues {
         let over = policy.queues.get(&q.id).cloned().unwrap_or_default();
@@ -272,6 +313,10 @@ pub(super) fn compile(policy: &RoutingPolicy, catalog: &Catalog) -> Result<Compi
         let skill = skill_ix[q.skill.as_str()];
         let (rings, activations) = rings_of(skill, base_min, &resolve_steps(steps, base_min));
         queue_ix.insert(q.id.clone(), queues.len() as u16);
+        short_abandon.push(millis(
+            over.short_abandon_seconds
+                .unwrap_or(policy.short_abandon_seconds),
+        ));
         base_mins.push(base_min);
         queues.push(QueueDef {
             name: q.id.clone(),
@@ -294,6 +339,7 @@ pub(super) fn compile(policy: &RoutingPolicy, catalog: &Catalog) -> Result<Compi
     // Each escalating queue gets a supervisor twin: same channel and language, served by
     // the escalation skill first and, after `fallback_seconds`, by the queue's own agents
     // again (a supervisor queue nobody can serve must not strand a contact).
+    let mut twin_of = vec![None; queues.len()];
     if let Some(e) = &policy.escalation {
         let grace = millis(e.grace_seconds);
         let skill = skill_ix[e.skill.as_str()];
@@ -320,6 +366,8 @@ pub(super) fn compile(policy: &RoutingPolicy, catalog: &Catalog) -> Result<Compi
             let twin = queues.len() as u16;
             queues[q].escalation_twin = Some(twin);
             queue_ix.insert(name.clone(), twin);
+            short_abandon.push(over.short_abandon_seconds.map_or(short_abandon[q], millis));
+            twin_of.push(Some(QueueIx(q as u16)));
             queues.push(QueueDef {
                 name,
                 skill,
@@ -335,6 +383,23 @@ pub(super) fn compile(policy: &RoutingPolicy, catalog: &Catalog) -> Result<Compi
         }
     }
 
+    let facts = queues
+        .iter()
+        .zip(twin_of)
+        .zip(short_abandon)
+        .map(|((q, twin_of), short_abandon_ms)| QueueFacts {
+            name: q.name.as_str().into(),
+            channel: q.channel,
+            skill: skills[q.skill as usize].clone(),
+            language: Some(langs[q.lang as usize].clone()),
+            answer_target_ms: q.target_ms,
+            unit_cost: cfg.cost[q.ch],
+            wrap_up_ms: q.wrap_ms,
+            escalates_to: q.escalation_twin.map(QueueIx),
+            twin_of,
+            short_abandon_ms,
+        })
+        .collect();
     Ok(Compiled {
         cfg,
         skills,
@@ -344,6 +409,7 @@ pub(super) fn compile(policy: &RoutingPolicy, catalog: &Catalog) -> Result<Compi
         queues,
         queue_ix,
         catalog_queues: catalog.queues.len(),
+        facts,
     })
 }
 

@@ -28,6 +28,10 @@
 //!   constructor [`Router::new`] uses, so a reset router is exactly a fresh one); `Router` is
 //!   `Clone`, and clones share the compiled policy, so a simulator builds one and clones or
 //!   resets it per replication.
+//! - [`Router::queue_facts`] gives, per queue the router serves (supervisor twins included),
+//!   the facts it derived once from the policy: channel, skill, language, answer target, unit
+//!   cost, wrap-up, escalation twin and short-abandon threshold ([`QueueFacts`]), so drivers
+//!   need not derive them again.
 //!
 //! # Model
 //!
@@ -130,14 +134,14 @@
 //! | file | owns |
 //! |---|---|
 //! | `policy.rs` | the `[policy]` table as serde types, and its validation |
-//! | `compile.rs` | [`Catalog`] and the policy compiler: interned skills and languages, queues and supervisor twins with their ring templates, channel costs, reserve, bucket layout |
+//! | `compile.rs` | [`Catalog`] and the policy compiler: interned skills and languages, queues and supervisor twins with their ring templates, channel costs, reserve, bucket layout, [`QueueFacts`] |
 //! | `state.rs` | the mutable state (contacts, agents, lanes, pools, timers, sticky memory, totals) and its one constructor; lanes and pools made on first use |
 //! | `router.rs` | [`Router`] itself: `new` (compile + fresh state), `reset`, and the driving loop (due transitions, the command, settling) |
 //! | `contacts.rs` | contact commands and a contact's life cycle: placing, unwaiting, releasing, retiring, the sticky memory |
 //! | `agents.rs` | agent commands, load and presence changes (`begin`/`end`), re-filing in pools, registration, reported states |
 //! | `matching.rs` | offers and the two matching directions (contact → best free agent, agent → best waiting contacts), sticky routing, the reserve |
 //! | `timers.rs` | time-driven transitions: setting timers, telling live from stale, firing them |
-//! | `views.rs` | read-only queries: queues, contacts, agents, statistics |
+//! | `views.rs` | read-only queries: queues and their facts, contacts, agents, statistics |
 //! | `index.rs` | the index structures: agent pools, contact lanes, timers, id sets and maps |
 //! | `check.rs` | the brute-force invariant checker and the state digest |
 //! | `protocol.rs` | commands, events, rejections and views: the core's interface |
@@ -167,7 +171,7 @@ mod state;
 mod timers;
 mod views;
 
-pub use compile::Catalog;
+pub use compile::{Catalog, QueueFacts};
 pub use policy::{
     escalation_queue_name, CapacityPolicy, EscalationPolicy, OfferPolicy, OrderingPolicy,
     PerChannel, PolicyErrors, QueueOverride, RelaxationStep, ReservePolicy, RoutingPolicy,

@@ -1,9 +1,10 @@
-//! Queries: read-only views of the router for drivers and dashboards (queue names,
+//! Queries: read-only views of the router for drivers and dashboards (queue names and facts,
 //! skills and languages, contacts, agents, per-queue waiting statistics, agent state counts).
 //! Nothing here changes the state.
 
 use crate::model::{Language, Skill, SkillLevel};
 
+use super::compile::QueueFacts;
 use super::index::LaneEntry;
 use super::protocol::{
     AgentId, AgentState, AgentView, ContactId, ContactState, ContactView, Millis, QueueIx,
@@ -27,6 +28,12 @@ impl Router {
 
     pub fn queue_index(&self, name: &str) -> Option<QueueIx> {
         self.compiled.queue_ix.get(name).map(|&q| QueueIx(q))
+    }
+
+    /// What the router knows about each queue it serves (the catalog's, then the supervisor
+    /// twins escalation adds), in [`QueueIx`] order: derived once when the router was built.
+    pub fn queue_facts(&self) -> &[QueueFacts] {
+        &self.compiled.facts
     }
 
     /// Skills and languages agents may log in with.
