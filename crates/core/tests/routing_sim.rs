@@ -728,6 +728,182 @@ fn the_same_seed_gives_the_same_events_and_state() {
     assert_ne!(a.events_hash, c.events_hash);
 }
 
+/// `reset` rebuilds exactly a fresh router: after a random workload, a reset router is a
+/// fresh one byte for byte, and a second workload (its own command stream under the same
+/// policy) gives it the same events, state digest and bytes as a fresh router given only the
+/// second workload. A field that survived the reset would show in one of the three.
+#[test]
+fn reset_rebuilds_exactly_a_fresh_router() {
+    let (seeds, n) = if cfg!(debug_assertions) {
+        (0..2, 1_500)
+    } else {
+        (0..8, 5_000)
+    };
+    let bytes = |r: &Router| bincode::serialize(r).unwrap();
+    for seed in seeds {
+        let mut first = Run::new(seed);
+        first.run(n);
+        assert!(first.router.live_contacts() > 0 || first.completed > 0);
+        let mut reset = first.router.clone();
+        reset.reset();
+        reset.check_invariants().unwrap();
+        let fresh = Run::new(seed).router;
+        assert_eq!(reset.state_digest(), fresh.state_digest(), "seed {seed}");
+        assert!(
+            bytes(&reset) == bytes(&fresh),
+            "seed {seed}: reset differs from fresh"
+        );
+        // The second workload draws from its own stream, so it is not a replay of the first.
+        let second = |router: Router| Run {
+            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_5eed_5eed),
+            router,
+            ..Run::new(seed)
+        };
+        let mut again = second(reset);
+        again.run(n);
+        let mut once = second(fresh);
+        once.run(n);
+        assert_ne!(again.events_hash, first.events_hash, "seed {seed}");
+        assert_eq!(
+            again.events_hash, once.events_hash,
+            "seed {seed}: events differ"
+        );
+        assert_eq!(
+            again.router.state_digest(),
+            once.router.state_digest(),
+            "seed {seed}: states differ"
+        );
+        assert!(
+            bytes(&again.router) == bytes(&once.router),
+            "seed {seed}: reset-then-run differs from fresh-then-run"
+        );
+    }
+}
+
+/// The per-queue facts: every catalog queue, then a supervisor twin for each escalating one,
+/// with the targets, costs, wrap-ups and short-abandon thresholds the core routes with.
+#[test]
+fn queue_facts_describe_every_queue_and_its_twin() {
+    use peakcrew_core::routing::{QueueIx, QueueOverride};
+    let mut policy = RoutingPolicy {
+        escalation: Some(EscalationPolicy {
+            skill: Skill::new("sup"),
+            priority: 0,
+            grace_seconds: 10.0,
+            answer_seconds: 30.0,
+            fallback_seconds: None,
+        }),
+        short_abandon_seconds: 5.0,
+        ..RoutingPolicy::default()
+    };
+    policy.queues.insert(
+        "chat-a-zh".into(),
+        QueueOverride {
+            short_abandon_seconds: Some(2.5),
+            wrap_up_seconds: Some(7.0),
+            ..QueueOverride::default()
+        },
+    );
+    policy.queues.insert(
+        "phone-a-zh/escalated".into(),
+        QueueOverride {
+            short_abandon_seconds: Some(1.0),
+            ..QueueOverride::default()
+        },
+    );
+    policy.queues.insert(
+        "email-c-zh".into(),
+        QueueOverride {
+            escalate: Some(false),
+            ..QueueOverride::default()
+        },
+    );
+    let mut router = Router::new(&policy, &catalog()).unwrap();
+    let facts = router.queue_facts().to_vec();
+    let names: Vec<&str> = facts.iter().map(|f| &*f.name).collect();
+    assert_eq!(
+        names,
+        [
+            "phone-a-zh",
+            "chat-a-zh",
+            "chat-b-en",
+            "email-c-zh",
+            "social-b-zh",
+            "phone-c-ja",
+            "phone-a-zh/escalated",
+            "chat-a-zh/escalated",
+            "chat-b-en/escalated",
+            "social-b-zh/escalated",
+            "phone-c-ja/escalated",
+        ]
+    );
+    for (i, f) in facts.iter().enumerate() {
+        assert_eq!(router.queue_name(QueueIx(i as u16)), Some(&*f.name));
+        assert_eq!(router.queue_index(&f.name), Some(QueueIx(i as u16)));
+        if let Some(twin) = f.escalates_to {
+            assert_eq!(facts[twin.0 as usize].twin_of, Some(QueueIx(i as u16)));
+        }
+    }
+    let phone = &facts[0];
+    assert_eq!(phone.channel, Channel::Phone);
+    assert_eq!(phone.skill.as_str(), "a");
+    assert_eq!(phone.language.as_ref().map(Language::as_str), Some("zh"));
+    assert_eq!(phone.answer_target_ms, 20_000);
+    assert_eq!(phone.unit_cost, 6);
+    assert_eq!(phone.wrap_up_ms, 15_000);
+    assert_eq!(phone.escalates_to, Some(QueueIx(6)));
+    assert_eq!(phone.twin_of, None);
+    assert_eq!(phone.short_abandon_ms, 5_000);
+    let chat = &facts[1];
+    assert_eq!((chat.unit_cost, chat.wrap_up_ms), (2, 7_000));
+    assert_eq!(chat.short_abandon_ms, 2_500);
+    let email = &facts[3];
+    assert_eq!(email.answer_target_ms, 180_000); // 0.05 hours
+    assert_eq!((email.unit_cost, email.escalates_to), (3, None));
+    let phone_twin = &facts[6];
+    assert_eq!(phone_twin.channel, Channel::Phone);
+    assert_eq!(phone_twin.skill.as_str(), "sup");
+    assert_eq!(
+        phone_twin.language.as_ref().map(Language::as_str),
+        Some("zh")
+    );
+    assert_eq!(phone_twin.answer_target_ms, 30_000);
+    assert_eq!((phone_twin.unit_cost, phone_twin.wrap_up_ms), (6, 15_000));
+    assert_eq!(phone_twin.twin_of, Some(QueueIx(0)));
+    assert_eq!(phone_twin.escalates_to, None);
+    assert_eq!(phone_twin.short_abandon_ms, 1_000);
+    // A twin without overrides keeps its queue's wrap-up and short-abandon threshold.
+    let chat_twin = &facts[7];
+    assert_eq!(
+        (chat_twin.wrap_up_ms, chat_twin.short_abandon_ms),
+        (7_000, 2_500)
+    );
+    assert_eq!(chat_twin.twin_of, Some(QueueIx(1)));
+
+    // The facts are what the core routes with: the SLA deadline and escalation use the target.
+    let mut out = Vec::new();
+    router
+        .apply_into(
+            Command::Arrive {
+                contact: ContactId(1),
+                queue: "phone-a-zh".into(),
+                language: None,
+                priority: None,
+                tier: Tier::Standard,
+                customer: None,
+            },
+            1_000,
+            &mut out,
+        )
+        .unwrap();
+    let view = router.contact(ContactId(1)).unwrap();
+    assert_eq!(view.sla_deadline, 1_000 + phone.answer_target_ms);
+    assert_eq!(router.next_deadline(), Some(1_000 + 20_000 + 10_000));
+    // Resetting keeps the compiled policy and so the facts.
+    router.reset();
+    assert_eq!(router.queue_facts(), &facts[..]);
+}
+
 /// Reruns one seed given in `ROUTING_SEED` (for a failure report); skips without it.
 #[test]
 fn one_seed() {

@@ -57,7 +57,7 @@ use super::store;
 
 const MAGIC: &str = "peakcrew-snapshot 1";
 /// Bumped whenever the saved layout of the engine or the core changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Snapshots kept: the newest, and one to fall back on.
 const KEEP: usize = 2;
 

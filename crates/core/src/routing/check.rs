@@ -6,18 +6,19 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::index::TimerKind;
 use super::protocol::ContactState;
-use super::router::{Presence, Router, NONE};
+use super::router::Router;
+use super::state::{AgentRec, Presence, NONE};
 
 impl Router {
     /// Checks every invariant; the first violation is returned as a message naming the contact
     /// or agent concerned.
     pub fn check_invariants(&self) -> Result<(), String> {
-        let cost = self.cfg.cost;
+        let cost = self.compiled.cfg.cost;
 
         // Agents: load, capacity, presence, counters.
-        let mut held_by: Vec<u32> = vec![NONE; self.contacts.len()];
+        let mut held_by: Vec<u32> = vec![NONE; self.state.contacts.len()];
         let (mut idle, mut free) = (0u32, 0u64);
-        for (a, ag) in self.agents.iter().enumerate() {
+        for (a, ag) in self.state.agents.iter().enumerate() {
             let a = a as u32;
             let name = ag.id;
             if ag.dirty {
@@ -28,7 +29,7 @@ impl Router {
             let mut used = 0;
             let mut count = [0u32; 5];
             for &s in &ag.held {
-                let c = &self.contacts[s as usize];
+                let c = &self.state.contacts[s as usize];
                 if !c.live
                     || c.agent != a
                     || !matches!(
@@ -45,10 +46,10 @@ impl Router {
                 if other != NONE {
                     return Err(format!(
                         "contact {} is held by agents {} and {}",
-                        c.id, self.agents[other as usize].id, ag.id
+                        c.id, self.state.agents[other as usize].id, ag.id
                     ));
                 }
-                let ch = self.queues[c.queue as usize].ch;
+                let ch = self.compiled.queues[c.queue as usize].ch;
                 used += cost[ch];
                 count[ch] += 1;
                 if ag.presence != Presence::Ready && c.state == ContactState::Offered {
@@ -61,7 +62,7 @@ impl Router {
             let wrapping = ag
                 .held
                 .iter()
-                .filter(|&&s| self.contacts[s as usize].state == ContactState::WrapUp)
+                .filter(|&&s| self.state.contacts[s as usize].state == ContactState::WrapUp)
                 .count();
             if wrapping != ag.wrapping as usize {
                 return Err(format!(
@@ -94,7 +95,7 @@ impl Router {
                 ));
             }
             for &s in &ag.sticky {
-                let c = &self.contacts[s as usize];
+                let c = &self.state.contacts[s as usize];
                 if !c.live || c.state != ContactState::Queued || c.held_for != a || c.in_lane {
                     return Err(format!(
                         "agent {name} lists sticky contact {} wrongly",
@@ -114,25 +115,25 @@ impl Router {
                 ));
             }
         }
-        if idle != self.idle_total || free != self.free_total {
+        if idle != self.state.idle_total || free != self.state.free_total {
             return Err(format!(
                 "totals say {} idle agents and {} free units; recount gives {idle} and {free}",
-                self.idle_total, self.free_total
+                self.state.idle_total, self.state.free_total
             ));
         }
 
         // Contacts: exactly one state, and the structure that state implies.
         let mut live = 0;
-        let mut waiting = vec![0u32; self.queues.len()];
+        let mut waiting = vec![0u32; self.compiled.queues.len()];
         let mut in_lanes: Vec<u32> = Vec::new();
-        for (slot, c) in self.contacts.iter().enumerate() {
+        for (slot, c) in self.state.contacts.iter().enumerate() {
             let slot = slot as u32;
             if !c.live {
                 continue;
             }
             live += 1;
             let name = c.id;
-            if self.contact_ix.get(c.id.0) != Some(slot) {
+            if self.state.contact_ix.get(c.id.0) != Some(slot) {
                 return Err(format!("contact {name} is not indexed by its id"));
             }
             match c.state {
@@ -145,7 +146,7 @@ impl Router {
                     }
                     waiting[c.queue as usize] += 1;
                     if c.in_lane {
-                        let lane = &self.lanes[c.lane as usize];
+                        let lane = &self.state.lanes[c.lane as usize];
                         if lane.queue != c.queue || lane.lang != c.lang {
                             return Err(format!("contact {name} is in the lane of another queue"));
                         }
@@ -155,7 +156,7 @@ impl Router {
                         let filed = entries
                             .range(at..)
                             .take_while(|e| e.key == c.key())
-                            .any(|e| e.slot == slot && e.epoch == self.epochs[slot as usize]);
+                            .any(|e| e.slot == slot && e.epoch == self.state.epochs[slot as usize]);
                         if !filed {
                             return Err(format!("contact {name} is missing from its lane"));
                         }
@@ -170,9 +171,9 @@ impl Router {
                         ));
                     }
                     if c.state != ContactState::WrapUp {
-                        let lane = &self.lanes[c.lane as usize];
+                        let lane = &self.state.lanes[c.lane as usize];
                         let age = c.offered_at - c.arrival;
-                        let ag = &self.agents[c.agent as usize];
+                        let ag = &self.state.agents[c.agent as usize];
                         if !lane.rings.iter().any(|r| r.active(age) && ag.matches(r)) {
                             return Err(format!(
                                 "contact {name} was offered to agent {} who was not eligible",
@@ -186,20 +187,20 @@ impl Router {
                 }
             }
         }
-        if live != self.live_contacts || live != self.contact_ix.len() {
+        if live != self.state.live_contacts || live != self.state.contact_ix.len() {
             return Err(format!(
                 "{} live contacts recorded, {live} found",
-                self.live_contacts
+                self.state.live_contacts
             ));
         }
-        if waiting != self.queue_waiting {
+        if waiting != self.state.queue_waiting {
             return Err(format!(
                 "waiting counts {:?} differ from recount {waiting:?}",
-                self.queue_waiting
+                self.state.queue_waiting
             ));
         }
         let mut lane_entries = 0;
-        for (i, lane) in self.lanes.iter().enumerate() {
+        for (i, lane) in self.state.lanes.iter().enumerate() {
             for (b, bucket) in lane.buckets.iter().enumerate() {
                 if bucket.entries.is_empty() == (lane.mask >> b & 1 == 1) {
                     return Err(format!("lane {i} bucket {b} has a wrong mask bit"));
@@ -207,7 +208,7 @@ impl Router {
                 let valid = bucket
                     .entries
                     .iter()
-                    .filter(|e| self.epochs[e.slot as usize] == e.epoch)
+                    .filter(|e| self.state.epochs[e.slot as usize] == e.epoch)
                     .count();
                 if valid != bucket.live as usize {
                     return Err(format!(
@@ -235,11 +236,16 @@ impl Router {
 
         // Pools: each available agent filed once in every pool it has room in, in order.
         let mut filed: HashMap<(u32, u32), usize> = HashMap::new();
-        let mut members = vec![0u32; self.pools.len()];
-        for m in self.agents.iter().flat_map(|ag| ag.memberships.iter()) {
+        let mut members = vec![0u32; self.state.pools.len()];
+        for m in self
+            .state
+            .agents
+            .iter()
+            .flat_map(|ag| ag.memberships.iter())
+        {
             members[m.pool as usize] += 1;
         }
-        for (p, pool) in self.pools.iter().enumerate() {
+        for (p, pool) in self.state.pools.iter().enumerate() {
             let members = members[p];
             if members != pool.members {
                 return Err(format!(
@@ -250,8 +256,8 @@ impl Router {
             for (b, bucket) in pool.buckets.iter().enumerate() {
                 let mut last = 0;
                 for e in bucket {
-                    let ag = &self.agents[e.agent as usize];
-                    if self.versions[e.agent as usize] != e.version {
+                    let ag = &self.state.agents[e.agent as usize];
+                    if self.state.versions[e.agent as usize] != e.version {
                         continue;
                     }
                     if pool.mask >> b & 1 == 0 {
@@ -269,8 +275,8 @@ impl Router {
                 }
             }
         }
-        let n_langs = self.langs.len().max(1);
-        for (a, ag) in self.agents.iter().enumerate() {
+        let n_langs = self.compiled.n_langs();
+        for (a, ag) in self.state.agents.iter().enumerate() {
             let a = a as u32;
             let mut expected = BTreeSet::new();
             if ag.presence != Presence::Offline {
@@ -278,7 +284,7 @@ impl Router {
                     for &l in &ag.langs {
                         for ch in 0..5 {
                             let pool = (s as usize * n_langs + l as usize) * 5 + ch;
-                            if ag.max[ch] > 0 && self.pools[pool].live {
+                            if ag.max[ch] > 0 && self.state.pools[pool].live {
                                 expected.insert(pool as u32);
                             }
                         }
@@ -292,7 +298,8 @@ impl Router {
             for m in &ag.memberships {
                 let ch = m.ch as usize;
                 let room = ag.presence == Presence::Ready && ag.can_take(ch, cost[ch]);
-                let want = room.then(|| m.base as usize + self.cfg.layout.level(ag.used, ag.units));
+                let want = room
+                    .then(|| m.base as usize + self.compiled.cfg.layout.level(ag.used, ag.units));
                 if filed.get(&(m.pool, a)).copied() != want {
                     return Err(format!(
                         "agent {} is filed in pool {} bucket {:?}, expected {want:?}",
@@ -308,7 +315,7 @@ impl Router {
             }
             let (prof, speaks) = self.match_tables(ag);
             let mut expected: Vec<(u32, u64, u64)> = Vec::new();
-            for (l, lane) in self.lanes.iter().enumerate() {
+            for (l, lane) in self.state.lanes.iter().enumerate() {
                 let mut windows: Vec<(u64, u64)> = lane
                     .rings
                     .iter()
@@ -340,7 +347,7 @@ impl Router {
         }
 
         // Work conservation: no waiting contact that a free agent could take now.
-        for (a, ag) in self.agents.iter().enumerate() {
+        for (a, ag) in self.state.agents.iter().enumerate() {
             let a = a as u32;
             let room: Vec<bool> = (0..5).map(|ch| ag.can_take(ch, cost[ch])).collect();
             if ag.presence != Presence::Ready || !room.contains(&true) {
@@ -348,12 +355,12 @@ impl Router {
             }
             let (prof, speaks) = self.match_tables(ag);
             for &s in in_lanes.iter().chain(ag.sticky.iter()) {
-                let c = &self.contacts[s as usize];
-                let lane = &self.lanes[c.lane as usize];
+                let c = &self.state.contacts[s as usize];
+                let lane = &self.state.lanes[c.lane as usize];
                 if !room[lane.channel] {
                     continue;
                 }
-                let age = self.now - c.arrival;
+                let age = self.state.now - c.arrival;
                 let eligible = c.held_for == a
                     || lane.rings.iter().any(|r| {
                         r.active(age)
@@ -363,7 +370,7 @@ impl Router {
                 if eligible && self.reserve_ok(s, a) {
                     return Err(format!(
                         "contact {} waits in {} while agent {} is free and eligible",
-                        c.id, self.queues[c.queue as usize].name, ag.id
+                        c.id, self.compiled.queues[c.queue as usize].name, ag.id
                     ));
                 }
             }
@@ -371,14 +378,14 @@ impl Router {
 
         // Timers: every pending transition is scheduled, none is overdue.
         let mut due: HashMap<(u32, u8), u64> = HashMap::new();
-        for t in self.timers.iter() {
+        for t in self.state.timers.iter() {
             if !self.timer_valid(t) {
                 continue;
             }
-            if t.due <= self.now {
+            if t.due <= self.state.now {
                 return Err(format!("a {:?} timer is overdue", t.kind));
             }
-            let c = &self.contacts[t.slot as usize];
+            let c = &self.state.contacts[t.slot as usize];
             let state_fits = c.live
                 && match t.kind {
                     TimerKind::OfferTimeout => c.state == ContactState::Offered,
@@ -402,12 +409,12 @@ impl Router {
                 .and_modify(|d| *d = (*d).min(t.due))
                 .or_insert(t.due);
         }
-        if let Some(top) = self.timers.peek() {
+        if let Some(top) = self.state.timers.peek() {
             if !self.timer_valid(top) {
                 return Err("the next deadline is a stale timer".into());
             }
         }
-        for (slot, c) in self.contacts.iter().enumerate() {
+        for (slot, c) in self.state.contacts.iter().enumerate() {
             if !c.live {
                 continue;
             }
@@ -416,7 +423,8 @@ impl Router {
             let missing = |what: &str| Err(format!("contact {} has no {what} timer", c.id));
             match c.state {
                 ContactState::Offered
-                    if has(TimerKind::OfferTimeout) != Some(c.offered_at + self.cfg.offer_ms) =>
+                    if has(TimerKind::OfferTimeout)
+                        != Some(c.offered_at + self.compiled.cfg.offer_ms) =>
                 {
                     return missing("offer timeout");
                 }
@@ -428,15 +436,15 @@ impl Router {
                         return missing("sticky expiry");
                     }
                     if c.in_lane {
-                        let age = self.now - c.arrival;
-                        let lane = &self.lanes[c.lane as usize];
+                        let age = self.state.now - c.arrival;
+                        let lane = &self.state.lanes[c.lane as usize];
                         let next = lane.activations.iter().find(|&&t| t > age);
                         if next.map(|n| c.arrival + n) != has(TimerKind::Relax) {
                             return missing("relaxation");
                         }
                     }
-                    let escalates = self.cfg.escalation.is_some()
-                        && self.queues[c.queue as usize].escalate
+                    let escalates = self.compiled.cfg.escalation.is_some()
+                        && self.compiled.queues[c.queue as usize].escalate
                         && !c.escalated;
                     if escalates && has(TimerKind::Escalate).is_none() {
                         return missing("escalation");
@@ -449,12 +457,12 @@ impl Router {
     }
 
     /// Dense lookups of an agent's proficiency per skill (0: none) and languages.
-    fn match_tables(&self, ag: &super::router::AgentRec) -> (Vec<u8>, Vec<bool>) {
-        let mut prof = vec![0u8; self.skills.len()];
+    fn match_tables(&self, ag: &AgentRec) -> (Vec<u8>, Vec<bool>) {
+        let mut prof = vec![0u8; self.compiled.skills.len()];
         for &(s, p) in &ag.skills {
             prof[s as usize] = p;
         }
-        let mut speaks = vec![false; self.langs.len()];
+        let mut speaks = vec![false; self.compiled.langs.len()];
         for &l in &ag.langs {
             speaks[l as usize] = true;
         }
@@ -468,9 +476,15 @@ impl Router {
     pub fn state_digest(&self) -> u64 {
         use std::hash::{Hash, Hasher};
         let mut h = super::index::FxHasher::default();
-        self.now.hash(&mut h);
-        self.seq.hash(&mut h);
-        for (slot, c) in self.contacts.iter().enumerate().filter(|(_, c)| c.live) {
+        self.state.now.hash(&mut h);
+        self.state.seq.hash(&mut h);
+        for (slot, c) in self
+            .state
+            .contacts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.live)
+        {
             (
                 c.id,
                 c.state,
@@ -480,18 +494,18 @@ impl Router {
                 c.tier,
                 c.arrival,
                 c.seq,
-                self.customer_of[slot],
+                self.state.customer_of[slot],
             )
                 .hash(&mut h);
             let holder = if c.agent != NONE { c.agent } else { c.held_for };
             (holder != NONE)
-                .then(|| self.agents[holder as usize].id)
+                .then(|| self.state.agents[holder as usize].id)
                 .hash(&mut h);
             (c.in_lane, c.offered_at, c.escalated, c.transfers).hash(&mut h);
         }
-        self.seen.hash(&mut h);
-        self.abandoned.hash(&mut h);
-        for ag in &self.agents {
+        self.state.seen.hash(&mut h);
+        self.state.abandoned.hash(&mut h);
+        for ag in &self.state.agents {
             (
                 ag.id,
                 ag.presence as u8,
@@ -505,26 +519,34 @@ impl Router {
                 .hash(&mut h);
             ag.held
                 .iter()
-                .map(|&s| self.contacts[s as usize].id)
+                .map(|&s| self.state.contacts[s as usize].id)
                 .for_each(|id| id.hash(&mut h));
             ag.sticky
                 .iter()
-                .map(|&s| self.contacts[s as usize].id)
+                .map(|&s| self.state.contacts[s as usize].id)
                 .for_each(|id| id.hash(&mut h));
             ag.last_customers.hash(&mut h);
         }
         let mut timers: Vec<(u64, u8, u64)> = self
+            .state
             .timers
             .iter()
             .filter(|t| self.timer_valid(t))
-            .map(|t| (t.due, t.kind as u8, self.contacts[t.slot as usize].id.0))
+            .map(|t| {
+                (
+                    t.due,
+                    t.kind as u8,
+                    self.state.contacts[t.slot as usize].id.0,
+                )
+            })
             .collect();
         timers.sort_unstable();
         timers.hash(&mut h);
         let mut customers: Vec<_> = self
+            .state
             .customers
             .iter()
-            .map(|(c, (a, t))| (c.0, self.agents[*a as usize].id.0, *t))
+            .map(|(c, (a, t))| (c.0, self.state.agents[*a as usize].id.0, *t))
             .collect();
         customers.sort_unstable();
         customers.hash(&mut h);

@@ -334,14 +334,6 @@ impl Lane {
             .find(|e| valid(e))
             .copied()
     }
-
-    pub fn clear(&mut self) {
-        for b in &mut self.buckets {
-            b.entries.clear();
-            b.live = 0;
-        }
-        self.mask = 0;
-    }
 }
 
 /// What a timer does when due.
@@ -491,15 +483,6 @@ impl Timers {
             .iter()
             .chain(self.fifos.iter().flat_map(|(_, q)| q.iter()))
     }
-
-    pub fn clear(&mut self) {
-        for (_, q) in &mut self.fifos {
-            q.clear();
-        }
-        self.heap.clear();
-        self.seq = 0;
-        self.earliest = None;
-    }
 }
 
 /// Live contact ids → slots. Drivers hand out ids in (roughly) increasing order, so the ids
@@ -590,13 +573,6 @@ impl ContactIndex {
     pub fn len(&self) -> usize {
         self.in_window + self.others.len()
     }
-
-    pub fn clear(&mut self) {
-        self.window.clear();
-        self.in_window = 0;
-        self.others.clear();
-        self.base = 0;
-    }
 }
 
 /// A set of ids kept as disjoint inclusive ranges, so the sequential ids drivers hand out
@@ -659,11 +635,6 @@ impl IdSet {
             self.ranges.insert(new.0, new.1);
         }
         true
-    }
-
-    pub fn clear(&mut self) {
-        self.ranges.clear();
-        self.tail = None;
     }
 }
 

@@ -24,8 +24,14 @@
 //!   ([`Rejection::TimeWentBackwards`]); a daemon feeds a monotonic clock.
 //! - Ids are integers ([`ContactId`], [`AgentId`], [`CustomerId`]); a driver with string ids
 //!   keeps its own table. Contact ids handed out in increasing order take the fast path.
-//! - [`Router::reset`] clears everything but the configuration; `Router` is `Clone`, so a
-//!   simulator builds one and clones or resets it per replication.
+//! - [`Router::reset`] clears everything but the configuration (it rebuilds the state with the
+//!   constructor [`Router::new`] uses, so a reset router is exactly a fresh one); `Router` is
+//!   `Clone`, and clones share the compiled policy, so a simulator builds one and clones or
+//!   resets it per replication.
+//! - [`Router::queue_facts`] gives, per queue the router serves (supervisor twins included),
+//!   the facts it derived once from the policy: channel, skill, language, answer target, unit
+//!   cost, wrap-up, escalation twin and short-abandon threshold ([`QueueFacts`]), so drivers
+//!   need not derive them again.
 //!
 //! # Model
 //!
@@ -122,6 +128,24 @@
 //!
 //! # Implementation
 //!
+//! A [`Router`] is an immutable compiled policy behind an `Arc` (shared by clones and kept by
+//! resets) and a mutable state built by one constructor. The files, by concern:
+//!
+//! | file | owns |
+//! |---|---|
+//! | `policy.rs` | the `[policy]` table as serde types, and its validation |
+//! | `compile.rs` | [`Catalog`] and the policy compiler: interned skills and languages, queues and supervisor twins with their ring templates, channel costs, reserve, bucket layout, [`QueueFacts`] |
+//! | `state.rs` | the mutable state (contacts, agents, lanes, pools, timers, sticky memory, totals) and its one constructor; lanes and pools made on first use |
+//! | `router.rs` | [`Router`] itself: `new` (compile + fresh state), `reset`, and the driving loop (due transitions, the command, settling) |
+//! | `contacts.rs` | contact commands and a contact's life cycle: placing, unwaiting, releasing, retiring, the sticky memory |
+//! | `agents.rs` | agent commands, load and presence changes (`begin`/`end`), re-filing in pools, registration, reported states |
+//! | `matching.rs` | offers and the two matching directions (contact → best free agent, agent → best waiting contacts), sticky routing, the reserve |
+//! | `timers.rs` | time-driven transitions: setting timers, telling live from stale, firing them |
+//! | `views.rs` | read-only queries: queues and their facts, contacts, agents, statistics |
+//! | `index.rs` | the index structures: agent pools, contact lanes, timers, id sets and maps |
+//! | `check.rs` | the brute-force invariant checker and the state digest |
+//! | `protocol.rs` | commands, events, rejections and views: the core's interface |
+//!
 //! Ids are interned to dense indexes at the boundary. Free agents are indexed per (skill,
 //! language, channel) in bucketed FIFO pools (`index.rs`), so finding the best agent for a
 //! contact visits a few bucket heads; waiting contacts are indexed per (queue, language) in
@@ -134,12 +158,20 @@
 //! the daemon's log do) with a hash map for the rest. Records are laid out so a routing step
 //! touches few cache lines: that, not instruction count, is what bounds speed at 10^4 agents.
 
+mod agents;
 mod check;
+mod compile;
+mod contacts;
 mod index;
+mod matching;
 mod policy;
 mod protocol;
 mod router;
+mod state;
+mod timers;
+mod views;
 
+pub use compile::{Catalog, QueueFacts};
 pub use policy::{
     escalation_queue_name, CapacityPolicy, EscalationPolicy, OfferPolicy, OrderingPolicy,
     PerChannel, PolicyErrors, QueueOverride, RelaxationStep, ReservePolicy, RoutingPolicy,
@@ -151,7 +183,7 @@ pub use protocol::{
     ContactView, CustomerId, Event, EventKind, Millis, Operation, QueueIx, QueueStats, Rejection,
     RequeueReason, Tier,
 };
-pub use router::{Catalog, Router};
+pub use router::Router;
 
 #[cfg(test)]
 mod tests;

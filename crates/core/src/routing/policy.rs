@@ -273,6 +273,8 @@ pub struct QueueOverride {
     /// `false` keeps this queue's contacts out of escalation.
     pub escalate: Option<bool>,
     pub wrap_up_seconds: Option<f64>,
+    /// Replaces the policy's `short_abandon_seconds` for this queue.
+    pub short_abandon_seconds: Option<f64>,
 }
 
 /// The routing policy.
@@ -295,6 +297,9 @@ pub struct RoutingPolicy {
     pub sticky: Option<StickyPolicy>,
     pub reserve: Option<ReservePolicy>,
     pub escalation: Option<EscalationPolicy>,
+    /// Contacts abandoned within this many seconds of arrival count as short abandons (see
+    /// [`super::QueueFacts::short_abandon_ms`]); 0: none do.
+    pub short_abandon_seconds: f64,
     pub queues: BTreeMap<String, QueueOverride>,
 }
 
@@ -313,6 +318,7 @@ impl Default for RoutingPolicy {
             sticky: None,
             reserve: None,
             escalation: None,
+            short_abandon_seconds: 0.0,
             queues: BTreeMap::new(),
         }
     }
@@ -440,6 +446,7 @@ impl RoutingPolicy {
                 out.seconds("escalation.fallback_seconds", f, true);
             }
         }
+        out.seconds("short_abandon_seconds", self.short_abandon_seconds, true);
         for (id, q) in &self.queues {
             let at = format!("queues.{}", key_path(id));
             if let Some(p) = q.min_proficiency {
@@ -450,6 +457,9 @@ impl RoutingPolicy {
             }
             if let Some(w) = q.wrap_up_seconds {
                 out.seconds(&format!("{at}.wrap_up_seconds"), w, true);
+            }
+            if let Some(s) = q.short_abandon_seconds {
+                out.seconds(&format!("{at}.short_abandon_seconds"), s, true);
             }
             if q.escalate == Some(true) && self.escalation.is_none() {
                 out.push(
@@ -729,5 +739,28 @@ escalate = true
             ],
             "{problems:#?}"
         );
+    }
+
+    #[test]
+    fn short_abandon_seconds_are_read_and_checked() {
+        let text = r#"
+short_abandon_seconds = 5
+[queues.a]
+short_abandon_seconds = 2.5
+[queues.b]
+short_abandon_seconds = -1
+"#;
+        let policy: RoutingPolicy = toml::from_str(text).unwrap();
+        assert_eq!(policy.short_abandon_seconds, 5.0);
+        assert_eq!(policy.queues["a"].short_abandon_seconds, Some(2.5));
+        let paths: Vec<String> = policy.validate().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["queues.b.short_abandon_seconds"]);
+        let bad = RoutingPolicy {
+            short_abandon_seconds: f64::NAN,
+            ..RoutingPolicy::default()
+        };
+        let paths: Vec<String> = bad.validate().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["short_abandon_seconds"]);
+        assert_eq!(RoutingPolicy::default().short_abandon_seconds, 0.0);
     }
 }
