@@ -37,7 +37,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::routing::{EventKind, Millis, QueueIx};
+use crate::routing::{EventKind, Millis, QueueFacts, QueueIx};
 
 /// How a contact's wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +123,16 @@ pub struct Thresholds {
     pub answer_target_ms: Millis,
     /// Abandons with a wait under this are short abandons, ms.
     pub short_abandon_ms: Millis,
+}
+
+impl QueueFacts {
+    /// The thresholds this queue's waits are judged by.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            answer_target_ms: self.answer_target_ms,
+            short_abandon_ms: self.short_abandon_ms,
+        }
+    }
 }
 
 impl Counts {

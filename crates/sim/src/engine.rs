@@ -1362,6 +1362,54 @@ mod tests {
         );
     }
 
+    /// Short abandons come from the policy's threshold through the router's queue facts: with
+    /// one agent for a busy queue some customers give up, and those who give up within the
+    /// threshold leave the variant's denominator.
+    #[test]
+    fn short_abandons_follow_the_policys_threshold() {
+        let run_with = |short: f64| {
+            let policy = RoutingPolicy {
+                short_abandon_seconds: short,
+                ..policy()
+            };
+            let roster = [agent("a", (0, 8), &[])];
+            // One replication, so the figures are ratios of the counters.
+            let o = SimOptions {
+                replications: 1,
+                ..options()
+            };
+            simulate(
+                &catalog(Some(60.0)),
+                &policy,
+                &rates(&[30.0; 8]),
+                &roster,
+                &o,
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (none, all) = (run_with(0.0), run_with(1.0e6));
+        assert!(none.counters.abandoned > 10, "{:?}", none.counters);
+        let sl = |r: &SimReport| r.overall.service_level.unwrap().mean;
+        let excl = |r: &SimReport| {
+            r.overall
+                .service_level_excluding_short_abandons
+                .unwrap()
+                .mean
+        };
+        // The threshold changes what is counted, not what happens.
+        assert_eq!(none.counters, all.counters);
+        assert_eq!(sl(&none), excl(&none));
+        assert_eq!(sl(&none), sl(&all));
+        // Every abandon is short: the variant is answered within target ÷ answered.
+        let c = &all.counters;
+        assert!(excl(&all) > sl(&all));
+        let within = sl(&all) * c.contacts as f64;
+        assert!(
+            (excl(&all) - within / c.answered as f64).abs() < 1e-9,
+            "{c:?}"
+        );
+    }
+
     #[test]
     fn absent_agents_leave_customers_to_abandon() {
         let o = SimOptions {

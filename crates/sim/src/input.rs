@@ -435,20 +435,20 @@ impl Model {
         rates: &[ArrivalRate],
         roster: &[RosterShift],
     ) -> Result<Model, SimError> {
+        // The router's own view of each queue (catalog queues come first): the same cost,
+        // target and short-abandon threshold the daemon counts with.
+        let facts = router.queue_facts();
         let queues: Vec<QueueInfo> = catalog
             .queues
             .iter()
-            .map(|q| QueueInfo {
+            .zip(facts)
+            .map(|(q, f)| QueueInfo {
                 name: q.id.clone(),
                 channel: q.channel,
                 is_chat: q.channel == Channel::Chat,
                 concurrency: q.concurrency.max(1),
-                cost: policy.capacity.cost_of(q.channel),
-                thresholds: Thresholds {
-                    answer_target_ms: ((q.sla.answer_seconds() * 1000.0).round().max(1.0))
-                        as Millis,
-                    short_abandon_ms: 0,
-                },
+                cost: f.unit_cost,
+                thresholds: f.thresholds(),
                 answer_seconds: q.sla.answer_seconds(),
                 target_fraction: match q.sla {
                     SlaTarget::ServiceLevel { fraction, .. }
