@@ -9,7 +9,8 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use peakcrew_serve::engine::{Actor, Effects, Login, NewContact, Op, Reply};
+use peakcrew_serve::engine::{Actor, Effects, Reply};
+use peakcrew_serve::wire::{Login, NewContact, Op};
 use peakcrew_serve::{snapshot, store, Engine, Settings};
 
 const AGENTS: usize = 2000;

@@ -30,11 +30,13 @@ use tokio::sync::{broadcast, oneshot};
 use peakcrew_core::routing::Availability;
 
 use super::auth::{Auth, Caller, Permission};
-use super::engine::{Actor, Answer, Login, NewContact, Op, OutEvent, Query, Reply, Request};
+use super::engine::{Actor, Answer, Query, Reply};
+use super::engine_thread::Request;
 use super::error::ApiError;
 use super::events::Fanout;
 use super::metrics::Metrics;
 use super::shutdown::Shutdown;
+use super::wire::{Login, NewContact, Op, OutEvent};
 
 /// Every route the daemon serves: method and path, in the OpenAPI document's syntax.
 pub const ROUTES: [(&str, &str); 17] = [
@@ -325,7 +327,7 @@ fn answer(a: Answer) -> Response {
         Ok(Reply::Contact { contact, created }) => {
             #[derive(Serialize)]
             struct Out<'a> {
-                contact: &'a super::engine::ContactOut,
+                contact: &'a super::wire::ContactOut,
             }
             let status = if created {
                 StatusCode::CREATED
@@ -337,7 +339,7 @@ fn answer(a: Answer) -> Response {
         Ok(Reply::Agent(agent)) => {
             #[derive(Serialize)]
             struct Out<'a> {
-                agent: &'a super::engine::AgentOut,
+                agent: &'a super::wire::AgentOut,
             }
             json(StatusCode::OK, &Out { agent: &agent })
         }
@@ -491,7 +493,7 @@ fn batch_answer(answers: Vec<Answer>, all_ok_status: StatusCode) -> Response {
     struct Item<'a> {
         status: u16,
         #[serde(skip_serializing_if = "Option::is_none")]
-        contact: Option<&'a super::engine::ContactOut>,
+        contact: Option<&'a super::wire::ContactOut>,
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<&'a ApiError>,
     }

@@ -22,7 +22,8 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
-use super::engine::{Commit, Engine};
+use super::engine::Engine;
+use super::engine_thread::Commit;
 use super::error::ApiError;
 use super::events::Fanout;
 use super::metrics::Metrics;

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::engine::OutEvent;
 use super::metrics::Metrics;
+use super::wire::OutEvent;
 
 /// An agent's subscribers, each with the id that unsubscribes it.
 type AgentSubscribers = HashMap<Arc<str>, Vec<(u64, mpsc::Sender<Arc<OutEvent>>)>>;

@@ -9,9 +9,13 @@
 //! - [`api`]: the HTTP JSON API under `/v1` — parsing, permissions, answers — and the list of
 //!   routes the OpenAPI document is held to.
 //! - [`auth`]: bearer tokens, roles and per-token rate limits.
-//! - [`engine`]: the single owner of the routing core, on a thread of its own. It checks each
-//!   request, applies it at the daemon's clock, logs what the core accepted and translates
-//!   between the API's string ids and the core's integers.
+//! - [`wire`]: the JSON-facing types — request bodies, the logged operations, what replies and
+//!   streams show — so the API's and the log's contract is read in one place.
+//! - [`engine`]: the single owner of the routing core. It checks each request, applies it at
+//!   the `now` it is given, logs what the core accepted and translates between the API's string
+//!   ids and the core's integers.
+//! - [`engine_thread`]: the thread that owns the engine: batches from the intake, one `now`
+//!   per batch from the daemon's clock, the core's timers between batches, snapshot copies.
 //! - `commit`: group commit — makes each batch durable, then releases its replies and events.
 //! - [`store`]: the append-only command log (segment files, checksummed records), its
 //!   recovery, its compaction and its lock.
@@ -52,6 +56,7 @@ pub mod client;
 mod commit;
 pub mod config;
 pub mod engine;
+pub mod engine_thread;
 pub mod error;
 mod events;
 pub mod metrics;
@@ -59,6 +64,7 @@ pub mod server;
 mod shutdown;
 pub mod snapshot;
 pub mod store;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -66,7 +72,8 @@ use std::time::{Duration, Instant};
 use peakcrew_core::routing::{Millis, PolicyErrors};
 
 pub use config::Settings;
-pub use engine::{Clock, Engine};
+pub use engine::Engine;
+pub use engine_thread::Clock;
 pub use server::{serve, Started};
 pub use store::{Log, StoreError};
 
@@ -246,7 +253,7 @@ pub struct ReplaySummary {
     pub state_digest: String,
     pub engine_digest: String,
     pub replay_ms: u64,
-    pub stats: engine::StatsOut,
+    pub stats: wire::StatsOut,
 }
 
 /// Replays a store without locking or changing it: the whole log, or for a compacted log the

@@ -9,7 +9,8 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
-use super::engine::{Answer, Op, StatsOut};
+use super::engine::Answer;
+use super::wire::{Op, StatsOut};
 
 /// Status codes the API answers with; anything else is counted as `other`.
 const STATUSES: [u16; 13] = [

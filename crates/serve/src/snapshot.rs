@@ -390,8 +390,9 @@ pub fn run(snapshots: Snapshots, copies: Receiver<Box<Engine>>, metrics: Arc<Met
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Actor, Effects, Login, NewContact, Op, Reply};
+    use crate::engine::{Actor, Effects, Reply};
     use crate::store::{self, segment_name, Log};
+    use crate::wire::{Login, NewContact, Op};
     use crate::{recover, replay_store, ReplaySummary, ServeError, Settings};
     use peakcrew_core::model::{Language, Proficiency, Skill, SkillLevel};
 
