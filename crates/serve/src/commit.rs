@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
-use super::engine::Engine;
+use super::engine::Dispatcher;
 use super::engine_thread::Commit;
 use super::error::ApiError;
 use super::events::Fanout;
@@ -60,7 +60,7 @@ impl Failure {
 pub fn run(
     mut log: Log,
     commits: Receiver<Commit>,
-    snapshots: Option<SyncSender<Box<Engine>>>,
+    snapshots: Option<SyncSender<Box<Dispatcher>>>,
     fanout: Arc<Fanout>,
     metrics: Arc<Metrics>,
     failure: Arc<Failure>,

@@ -1,7 +1,11 @@
-//! The engine: the one owner of the routing core, and the daemon's translation between the
-//! API's string ids and the core's integers.
+//! The daemon's engine, [`Dispatcher`]: the one owner of the routing core, and the daemon's
+//! translation between the API's string ids and the core's integers.
 //!
-//! Everything that changes routing state goes through [`Engine::apply`], live and on replay
+//! It is named for what it does — check a request, dispatch it to the core, keep the tables the
+//! core's events imply — and to tell it from the simulator's engine (`peakcrew_sim`), which
+//! drives the same core with simulated arrivals and agents instead of requests.
+//!
+//! Everything that changes routing state goes through [`Dispatcher::apply`], live and on replay
 //! alike: it checks the request against the catalog and the caller, hands the core a
 //! [`Command`], and on success appends the request and its `now` to the log buffer. Only
 //! accepted requests are logged, and every id the daemon interns (contact, agent, customer) is
@@ -128,8 +132,10 @@ pub struct Effects {
     pub events: Vec<OutEvent>,
 }
 
+/// The routing core with the daemon's tables around it: id interning, contact records and the
+/// per-queue tally. Cloning it is the snapshot copy (its growing tables are copy-on-write).
 #[derive(Clone)]
-pub struct Engine {
+pub struct Dispatcher {
     router: Router,
     epoch_unix_ms: u64,
     queues: Vec<QueueInfo>,
@@ -155,12 +161,12 @@ fn millis(seconds: f64) -> Millis {
     (seconds * 1000.0).round().max(0.0) as Millis
 }
 
-impl Engine {
+impl Dispatcher {
     pub fn new(
         policy: &RoutingPolicy,
         catalog: &Catalog,
         epoch_unix_ms: u64,
-    ) -> Result<Engine, peakcrew_core::routing::PolicyErrors> {
+    ) -> Result<Dispatcher, peakcrew_core::routing::PolicyErrors> {
         let router = Router::new(policy, catalog)?;
         let mut queues = Vec::new();
         for name in router.queues() {
@@ -211,7 +217,7 @@ impl Engine {
             .iter()
             .map(|s| (Arc::from(s.as_str()), ()))
             .collect();
-        Ok(Engine {
+        Ok(Dispatcher {
             counters: vec![Counts::default(); queues.len()],
             router,
             epoch_unix_ms,
@@ -1191,16 +1197,17 @@ impl Engine {
         bincode::serialize_into(out, &saved).map_err(|e| e.to_string())
     }
 
-    /// Rebuilds an engine from [`Engine::save`]'s bytes, taken under the same policy and
+    /// Rebuilds an engine from [`Dispatcher::save`]'s bytes, taken under the same policy and
     /// catalog (the snapshot's config fingerprint vouches for that).
     pub fn load(
         policy: &RoutingPolicy,
         catalog: &Catalog,
         epoch_unix_ms: u64,
         bytes: &[u8],
-    ) -> Result<Engine, String> {
+    ) -> Result<Dispatcher, String> {
         let saved: Saved = bincode::deserialize(bytes).map_err(|e| e.to_string())?;
-        let mut engine = Engine::new(policy, catalog, epoch_unix_ms).map_err(|e| e.to_string())?;
+        let mut engine =
+            Dispatcher::new(policy, catalog, epoch_unix_ms).map_err(|e| e.to_string())?;
         if saved.counters.len() != engine.queues.len() {
             return Err(format!(
                 "the snapshot has {} queues, the configuration {}",

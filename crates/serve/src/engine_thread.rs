@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 
 use peakcrew_core::routing::Millis;
 
-use super::engine::{Actor, Answer, Effects, Engine, Query, Reply};
+use super::engine::{Actor, Answer, Dispatcher, Effects, Query, Reply};
 use super::metrics::Metrics;
 use super::wire::{Op, OutEvent};
 
@@ -88,7 +88,7 @@ pub struct Commit {
     pub events: Vec<OutEvent>,
     /// A copy of the engine as of the end of this batch, to be written as a snapshot once the
     /// batch is durable (a snapshot never covers a record the log does not hold).
-    pub snapshot: Option<Box<Engine>>,
+    pub snapshot: Option<Box<Dispatcher>>,
 }
 
 /// When the engine copies itself for a snapshot (the `[server.durability]` settings).
@@ -114,7 +114,7 @@ impl SnapshotPace {
 /// the last batch is handed on.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
-    mut engine: Engine,
+    mut engine: Dispatcher,
     clock: Clock,
     intake: Receiver<Request>,
     commits: SyncSender<Commit>,
@@ -122,7 +122,7 @@ pub fn run(
     snapshots: SnapshotPace,
     publish: impl Fn() -> bool,
     metrics: Arc<Metrics>,
-) -> Engine {
+) -> Dispatcher {
     let mut batch: Vec<Request> = Vec::with_capacity(max_batch);
     let mut last_snapshot = engine.log_entries();
     let mut log_bytes_since_snapshot: u64 = 0;

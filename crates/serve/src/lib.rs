@@ -72,7 +72,7 @@ use std::time::{Duration, Instant};
 use peakcrew_core::routing::{Millis, PolicyErrors};
 
 pub use config::Settings;
-pub use engine::Engine;
+pub use engine::Dispatcher;
 pub use engine_thread::Clock;
 pub use server::{serve, Started};
 pub use store::{Log, StoreError};
@@ -112,7 +112,7 @@ pub enum ServeError {
 
 /// A recovered daemon state, ready to serve.
 pub struct Recovery {
-    pub engine: Engine,
+    pub engine: Dispatcher,
     pub log: Log,
     pub clock: Clock,
     pub entries: u64,
@@ -174,9 +174,9 @@ fn rebuild(
     snapshots: &snapshot::Snapshots,
     recovered: &store::Recovered,
     start: Start,
-) -> Result<(Engine, u64), ServeError> {
+) -> Result<(Dispatcher, u64), ServeError> {
     let whole_log = recovered.first() == 0;
-    let replay_all = || -> Result<(Engine, u64), ServeError> {
+    let replay_all = || -> Result<(Dispatcher, u64), ServeError> {
         let all = recovered.entries(0)?;
         Ok((replay(settings, &all, recovered.epoch_unix_ms)?, 0))
     };
@@ -230,8 +230,8 @@ pub fn replay(
     settings: &Settings,
     entries: &[store::Entry],
     epoch_unix_ms: u64,
-) -> Result<Engine, ServeError> {
-    let mut engine = Engine::new(&settings.policy, &settings.catalog, epoch_unix_ms)
+) -> Result<Dispatcher, ServeError> {
+    let mut engine = Dispatcher::new(&settings.policy, &settings.catalog, epoch_unix_ms)
         .map_err(ServeError::Policy)?;
     for entry in entries {
         engine.replay(entry).map_err(ServeError::Replay)?;
