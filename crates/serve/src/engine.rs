@@ -39,8 +39,8 @@ use super::config::{valid_id, ID_RULE};
 use super::error::ApiError;
 use super::store;
 use super::wire::{
-    state_name, AgentOut, ContactOut, HealthOut, Login, NewContact, Op, OutEvent, QueueStatsOut,
-    StatsOut,
+    state_name, AgentOut, ContactOut, EventType, HealthOut, Login, NewContact, Op, OutEvent,
+    QueueStatsOut, StatsOut,
 };
 
 /// Who is asking. The HTTP layer settles what a role may call; the engine settles what needs
@@ -753,7 +753,7 @@ impl Dispatcher {
         let queue = |q: &QueueIx| self.queues.get(q.0 as usize).map(|q| q.name.clone());
         let mut out = OutEvent {
             at: e.at,
-            kind: "",
+            kind: EventType::of(&e.kind),
             contact: None,
             agent: None,
             queue: None,
@@ -767,7 +767,6 @@ impl Dispatcher {
                 contact: c,
                 queue: q,
             } => {
-                out.kind = "queued";
                 out.contact = contact(c);
                 out.queue = queue(q);
             }
@@ -776,7 +775,6 @@ impl Dispatcher {
                 agent: a,
                 until,
             } => {
-                out.kind = "sticky-held";
                 out.contact = contact(c);
                 out.agent = agent(a);
                 out.until_ms = Some(*until);
@@ -786,7 +784,6 @@ impl Dispatcher {
                 agent: a,
                 expires,
             } => {
-                out.kind = "offered";
                 out.contact = contact(c);
                 out.agent = agent(a);
                 out.until_ms = Some(*expires);
@@ -795,7 +792,6 @@ impl Dispatcher {
                 contact: c,
                 agent: a,
             } => {
-                out.kind = "accepted";
                 out.contact = contact(c);
                 out.agent = agent(a);
             }
@@ -804,7 +800,6 @@ impl Dispatcher {
                 agent: a,
                 until,
             } => {
-                out.kind = "wrap-up";
                 out.contact = contact(c);
                 out.agent = agent(a);
                 out.until_ms = Some(*until);
@@ -813,12 +808,10 @@ impl Dispatcher {
                 contact: c,
                 agent: a,
             } => {
-                out.kind = "completed";
                 out.contact = contact(c);
                 out.agent = agent(a);
             }
             EventKind::Abandoned { contact: c } => {
-                out.kind = "abandoned";
                 out.contact = contact(c);
             }
             EventKind::Requeued {
@@ -826,7 +819,6 @@ impl Dispatcher {
                 agent: a,
                 reason,
             } => {
-                out.kind = "requeued";
                 out.contact = contact(c);
                 out.agent = agent(a);
                 out.reason = Some(*reason);
@@ -836,7 +828,6 @@ impl Dispatcher {
                 from,
                 to,
             } => {
-                out.kind = "transferred";
                 out.contact = contact(c);
                 out.from = queue(from);
                 out.queue = queue(to);
@@ -846,17 +837,15 @@ impl Dispatcher {
                 from,
                 to,
             } => {
-                out.kind = "escalated";
                 out.contact = contact(c);
                 out.from = queue(from);
                 out.queue = queue(to);
             }
             EventKind::AgentState { agent: a, state } => {
-                out.kind = "agent-state";
                 out.agent = agent(a);
                 out.state = Some(*state);
             }
-            EventKind::Rejected { .. } => out.kind = "rejected",
+            EventKind::Rejected { .. } => {}
         }
         out
     }

@@ -10,14 +10,11 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 use super::engine::Answer;
-use super::wire::{Op, StatsOut};
+use super::wire::{Op, OpKind, StatsOut};
 
 /// Status codes the API answers with; anything else is counted as `other`.
 const STATUSES: [u16; 13] = [
     200, 201, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 503,
-];
-const OPS: [&str; 8] = [
-    "create", "accept", "complete", "transfer", "abandon", "login", "logout", "state",
 ];
 /// Upper bounds (seconds) of the latency histograms' buckets.
 const LATENCY_BOUNDS: [f64; 14] = [
@@ -75,7 +72,7 @@ pub struct Metrics {
     /// `[route][status]`, the last status slot being `other`.
     requests: Vec<[AtomicU64; STATUSES.len() + 1]>,
     /// `[op][accepted, rejected]`.
-    ops: [[AtomicU64; 2]; OPS.len()],
+    ops: [[AtomicU64; 2]; OpKind::ALL.len()],
     intake_depth: AtomicI64,
     pub log_entries: AtomicU64,
     pub log_bytes: AtomicU64,
@@ -137,17 +134,7 @@ impl Metrics {
     }
 
     pub fn count_op(&self, op: &Op, answer: &Answer) {
-        let i = match op {
-            Op::Create(_) => 0,
-            Op::Accept { .. } => 1,
-            Op::Complete { .. } => 2,
-            Op::Transfer { .. } => 3,
-            Op::Abandon { .. } => 4,
-            Op::Login(_) => 5,
-            Op::Logout { .. } => 6,
-            Op::State { .. } => 7,
-        };
-        self.ops[i][usize::from(answer.is_err())].fetch_add(1, Relaxed);
+        self.ops[op.kind() as usize][usize::from(answer.is_err())].fetch_add(1, Relaxed);
     }
 
     /// Reserves `n` places in an intake of `capacity` (requests, a batch one per contact);
@@ -191,11 +178,12 @@ impl Metrics {
             out,
             "# HELP peakcrew_commands_total State-changing requests, by operation and outcome.\n# TYPE peakcrew_commands_total counter"
         );
-        for (op, slots) in OPS.iter().zip(&self.ops) {
+        for (op, slots) in OpKind::ALL.iter().zip(&self.ops) {
             for (outcome, c) in ["accepted", "rejected"].iter().zip(slots) {
                 let _ = writeln!(
                     out,
-                    "peakcrew_commands_total{{op=\"{op}\",outcome=\"{outcome}\"}} {}",
+                    "peakcrew_commands_total{{op=\"{}\",outcome=\"{outcome}\"}} {}",
+                    op.name(),
                     c.load(Relaxed)
                 );
             }

@@ -154,7 +154,7 @@ pub async fn serve(
         snapshots,
     } = recover(&settings)?;
 
-    let metrics = Arc::new(Metrics::new(ROUTES.iter().map(|(_, p)| *p).collect()));
+    let metrics = Arc::new(Metrics::new(ROUTES.iter().map(|r| r.path).collect()));
     let fanout = Arc::new(Fanout::new(
         settings.limits.stream_buffer as usize,
         metrics.clone(),

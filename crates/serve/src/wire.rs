@@ -11,8 +11,97 @@ use serde::{Deserialize, Serialize};
 
 use peakcrew_core::model::{Channel, Language, SkillLevel};
 use peakcrew_core::routing::{
-    AgentCapacity, AgentState, Availability, ContactState, Millis, RequeueReason, Tier,
+    AgentCapacity, AgentState, Availability, ContactState, EventKind, Millis, RequeueReason, Tier,
 };
+
+/// Declares a fieldless enum of kinds and each kind's wire name in one table, with the list of
+/// all kinds taken from the same table: a list kept by hand beside the enum (for metrics
+/// labels, filters, error messages) could miss a kind or spell it differently.
+macro_rules! named_kinds {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vmeta])* $variant,)* }
+
+        impl $name {
+            /// Every kind, in the table's order (`kind as usize` is its index here).
+            pub const ALL: [$name; [$($wire),*].len()] = [$($name::$variant),*];
+
+            /// The kind's name on the wire.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire,)*
+                }
+            }
+
+            pub fn from_name(name: &str) -> Option<$name> {
+                Self::ALL.into_iter().find(|k| k.name() == name)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.name())
+            }
+        }
+    };
+}
+
+named_kinds! {
+    /// What an [`Op`] does, without its data: the `op` label of `peakcrew_commands_total`.
+    /// Each name is the operation's tag in the command log (a test holds them equal).
+    pub enum OpKind {
+        Create => "create",
+        Accept => "accept",
+        Complete => "complete",
+        Transfer => "transfer",
+        Abandon => "abandon",
+        Login => "login",
+        Logout => "logout",
+        State => "state",
+    }
+}
+
+named_kinds! {
+    /// The `type` of an [`OutEvent`]: its SSE event name and what `GET /v1/events?types=`
+    /// filters on.
+    pub enum EventType {
+        Queued => "queued",
+        StickyHeld => "sticky-held",
+        Offered => "offered",
+        Accepted => "accepted",
+        WrapUp => "wrap-up",
+        Completed => "completed",
+        Abandoned => "abandoned",
+        Requeued => "requeued",
+        Transferred => "transferred",
+        Escalated => "escalated",
+        AgentState => "agent-state",
+        Rejected => "rejected",
+    }
+}
+
+impl EventType {
+    pub fn of(kind: &EventKind) -> EventType {
+        match kind {
+            EventKind::Queued { .. } => EventType::Queued,
+            EventKind::StickyHeld { .. } => EventType::StickyHeld,
+            EventKind::Offered { .. } => EventType::Offered,
+            EventKind::Accepted { .. } => EventType::Accepted,
+            EventKind::WrapUp { .. } => EventType::WrapUp,
+            EventKind::Completed { .. } => EventType::Completed,
+            EventKind::Abandoned { .. } => EventType::Abandoned,
+            EventKind::Requeued { .. } => EventType::Requeued,
+            EventKind::Transferred { .. } => EventType::Transferred,
+            EventKind::Escalated { .. } => EventType::Escalated,
+            EventKind::AgentState { .. } => EventType::AgentState,
+            EventKind::Rejected { .. } => EventType::Rejected,
+        }
+    }
+}
 
 /// A state-changing request: what the log stores, with the time it was applied at.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +115,21 @@ pub enum Op {
     Login(Login),
     Logout { agent: String },
     State { agent: String, state: Availability },
+}
+
+impl Op {
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Op::Create(_) => OpKind::Create,
+            Op::Accept { .. } => OpKind::Accept,
+            Op::Complete { .. } => OpKind::Complete,
+            Op::Transfer { .. } => OpKind::Transfer,
+            Op::Abandon { .. } => OpKind::Abandon,
+            Op::Login(_) => OpKind::Login,
+            Op::Logout { .. } => OpKind::Logout,
+            Op::State { .. } => OpKind::State,
+        }
+    }
 }
 
 /// The body of `POST /v1/contacts`.
@@ -150,7 +254,7 @@ pub struct HealthOut {
 pub struct OutEvent {
     pub at: Millis,
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: EventType,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,5 +280,66 @@ pub fn state_name(s: AgentState) -> &'static str {
         AgentState::WrapUp => "wrap-up",
         AgentState::Break => "break",
         AgentState::NotResponding => "not-responding",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One operation of `kind`; the match is exhaustive, so a new kind needs a sample here.
+    fn sample(kind: OpKind) -> Op {
+        let (contact, agent) = ("c".to_string(), "a".to_string());
+        match kind {
+            OpKind::Create => Op::Create(NewContact {
+                id: contact,
+                queue: "q".into(),
+                language: None,
+                priority: None,
+                tier: Tier::default(),
+                customer_id: None,
+            }),
+            OpKind::Accept => Op::Accept { contact, agent },
+            OpKind::Complete => Op::Complete { contact, agent },
+            OpKind::Transfer => Op::Transfer {
+                contact,
+                queue: "q".into(),
+            },
+            OpKind::Abandon => Op::Abandon { contact },
+            OpKind::Login => Op::Login(Login {
+                agent,
+                skills: Vec::new(),
+                languages: Vec::new(),
+                capacity: None,
+            }),
+            OpKind::Logout => Op::Logout { agent },
+            OpKind::State => Op::State {
+                agent,
+                state: Availability::Available,
+            },
+        }
+    }
+
+    #[test]
+    fn an_operations_metric_name_is_its_tag_in_the_log() {
+        for (i, kind) in OpKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, i);
+            let op = sample(kind);
+            assert_eq!(op.kind(), kind);
+            let json = serde_json::to_value(&op).unwrap();
+            let tag = json.as_object().and_then(|o| o.keys().next().cloned());
+            assert_eq!(tag.as_deref(), Some(kind.name()), "{json}");
+            assert_eq!(OpKind::from_name(kind.name()), Some(kind));
+        }
+    }
+
+    #[test]
+    fn event_types_have_distinct_names_and_serialize_as_them() {
+        for (i, t) in EventType::ALL.into_iter().enumerate() {
+            assert_eq!(t as usize, i);
+            assert_eq!(EventType::from_name(t.name()), Some(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), t.name());
+        }
+        assert_eq!(EventType::from_name("nonesuch"), None);
     }
 }
