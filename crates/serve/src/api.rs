@@ -11,7 +11,6 @@
 //! requests by its paths, and the tests hold `openapi.json` to it. Event types and operation
 //! names come from [`crate::wire`]'s `EventType` and `OpKind` the same way.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,7 +136,7 @@ impl Shared {
             )
         };
         if !self.metrics.intake_reserve(units, self.intake_capacity) {
-            self.metrics.intake_full.fetch_add(1, Relaxed);
+            self.metrics.intake_full.inc();
             return Err(full());
         }
         let entered = std::time::Instant::now();
@@ -145,7 +144,7 @@ impl Shared {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.metrics.intake_depth_add(-(units as i64));
-                self.metrics.intake_full.fetch_add(1, Relaxed);
+                self.metrics.intake_full.inc();
                 return Err(full());
             }
             Err(TrySendError::Disconnected(_)) => {
@@ -187,7 +186,7 @@ impl FromRequestParts<Arc<Shared>> for Caller {
         let caller = s.auth.authenticate(header);
         if let Err(e) = &caller {
             if e.status == 429 {
-                s.metrics.rate_limited.fetch_add(1, Relaxed);
+                s.metrics.rate_limited.inc();
             }
         }
         caller
@@ -781,10 +780,10 @@ async fn metrics(State(s): St, caller: Caller) -> Response {
     };
     match run.await {
         Ok(Reply::Stats(stats)) => {
-            let mut r = s.metrics.render(&stats).into_response();
+            let mut r = s.metrics.render(*stats).into_response();
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                HeaderValue::from_static(super::metrics::CONTENT_TYPE),
             );
             r
         }
@@ -823,14 +822,14 @@ struct Subscription(Arc<Metrics>);
 
 impl Subscription {
     fn new(m: &Arc<Metrics>) -> Subscription {
-        m.stream_subscribers.fetch_add(1, Relaxed);
+        m.stream_subscribers.inc();
         Subscription(m.clone())
     }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.0.stream_subscribers.fetch_sub(1, Relaxed);
+        self.0.stream_subscribers.dec();
     }
 }
 
@@ -894,7 +893,7 @@ async fn events(
                     }
                     Ok(_) => continue,
                     Err(broadcast::error::RecvError::Lagged(n)) => {
-                        metrics.stream_lagged.fetch_add(n, Relaxed);
+                        metrics.stream_lagged.inc_by(n);
                         let e = SseEvent::default()
                             .event("lagged")
                             .data(format!("{{\"missed\":{n}}}"));
@@ -1019,7 +1018,7 @@ mod tests {
         shared.intake.try_send(Request::Stop).unwrap();
         let e = shared.query(Query::Health, Actor::Admin).await.unwrap_err();
         assert_eq!((e.status, e.code), (429, "intake-full"));
-        assert_eq!(shared.metrics.intake_full.load(Relaxed), 1);
+        assert_eq!(shared.metrics.intake_full.get(), 1);
         drop(rx);
         let e = shared.query(Query::Health, Actor::Admin).await.unwrap_err();
         assert_eq!(e.status, 503);

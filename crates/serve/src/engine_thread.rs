@@ -10,7 +10,6 @@
 //! and channels, which the dispatcher itself never sees: replay drives the same dispatcher with
 //! the log's times and no thread at all.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -202,7 +201,7 @@ pub fn run(
             .observe(applying.elapsed().as_secs_f64());
         log_bytes_since_snapshot += fx.log.len() as u64;
         let mut snapshot = None;
-        let last_bytes = metrics.snapshot_bytes.load(Relaxed);
+        let last_bytes = metrics.snapshot_bytes.get();
         if snapshots.due(
             engine.log_entries() - last_snapshot,
             log_bytes_since_snapshot,

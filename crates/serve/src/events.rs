@@ -87,9 +87,7 @@ impl Fanout {
                     let dropped = before - subs.len();
                     if dropped > 0 {
                         self.agent_subscribers.fetch_sub(dropped, Relaxed);
-                        self.metrics
-                            .stream_lagged
-                            .fetch_add(dropped as u64, Relaxed);
+                        self.metrics.stream_lagged.inc_by(dropped as u64);
                     }
                 }
             }

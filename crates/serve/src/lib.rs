@@ -22,7 +22,8 @@
 //! - [`snapshot`]: periodic and shutdown snapshots of the engine, so recovery replays only the
 //!   log's tail; with `keep_log = "since-snapshots"`, the removal of log segments they cover.
 //! - `events`: fan-out of events to the all-events and per-agent streams.
-//! - [`metrics`]: atomics and the Prometheus text of `/metrics`.
+//! - [`metrics`]: the daemon's counters and histograms (lock-free atomics) and `/metrics`, their
+//!   Prometheus text with the routing state's series, written by `prometheus-client`.
 //! - [`client`]: a small HTTP/1.1 client for the load generator and the tests.
 //!
 //! # Invariants

@@ -43,7 +43,6 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Instant;
@@ -373,7 +372,7 @@ pub fn run(snapshots: Snapshots, copies: Receiver<Box<Dispatcher>>, metrics: Arc
                 metrics
                     .snapshot_write_seconds
                     .observe(started.elapsed().as_secs_f64());
-                metrics.snapshot_bytes.store(w.bytes, Relaxed);
+                metrics.snapshot_bytes.set(w.bytes);
                 tracing::info!(
                     "snapshot of {} records written ({} bytes, {:?}); {} log segments removed",
                     w.covers,
