@@ -199,7 +199,7 @@ fn one(
     enc: &mut DescriptorEncoder,
     name: &str,
     help: &str,
-    metric: &impl EncodeMetric,
+    metric: &dyn EncodeMetric,
 ) -> Result<(), std::fmt::Error> {
     metric.encode(enc.encode_descriptor(name, help, None, metric.metric_type())?)
 }
@@ -256,35 +256,52 @@ impl Collector for Own {
             MetricType::Counter,
             commands,
         )?;
-        let e = &mut enc;
-        one(
-            e,
-            "peakcrew_intake_depth",
-            "Requests waiting for the router.",
-            &m.intake_depth,
-        )?;
-        let log = "Records appended to the durable log by this process.";
-        one(e, "peakcrew_log_entries", log, &m.log_entries)?;
-        let bytes = "Bytes appended to the durable log by this process.";
-        one(e, "peakcrew_log_bytes", bytes, &m.log_bytes)?;
-        let commits = "Group commits (one write and sync each).";
-        one(e, "peakcrew_commits", commits, &m.commits)?;
-        let snapshot = "Size of the last snapshot this process wrote (0 before the first).";
-        one(e, "peakcrew_snapshot_bytes", snapshot, &m.snapshot_bytes)?;
-        let streams = "Open event and assignment streams.";
-        one(
-            e,
-            "peakcrew_stream_subscribers",
-            streams,
-            &m.stream_subscribers,
-        )?;
-        let lagged = "Events a slow stream subscriber missed.";
-        one(e, "peakcrew_stream_lagged_events", lagged, &m.stream_lagged)?;
-        let limited = "Requests refused by a token's rate limit.";
-        one(e, "peakcrew_rate_limited", limited, &m.rate_limited)?;
-        let full = "Requests refused because the intake queue was full.";
-        one(e, "peakcrew_intake_full", full, &m.intake_full)?;
-        for (name, help, h) in [
+        let series: [(&str, &str, &dyn EncodeMetric); 15] = [
+            (
+                "peakcrew_intake_depth",
+                "Requests waiting for the router.",
+                &m.intake_depth,
+            ),
+            (
+                "peakcrew_log_entries",
+                "Records appended to the durable log by this process.",
+                &m.log_entries,
+            ),
+            (
+                "peakcrew_log_bytes",
+                "Bytes appended to the durable log by this process.",
+                &m.log_bytes,
+            ),
+            (
+                "peakcrew_commits",
+                "Group commits (one write and sync each).",
+                &m.commits,
+            ),
+            (
+                "peakcrew_snapshot_bytes",
+                "Size of the last snapshot this process wrote (0 before the first).",
+                &m.snapshot_bytes,
+            ),
+            (
+                "peakcrew_stream_subscribers",
+                "Open event and assignment streams.",
+                &m.stream_subscribers,
+            ),
+            (
+                "peakcrew_stream_lagged_events",
+                "Events a slow stream subscriber missed.",
+                &m.stream_lagged,
+            ),
+            (
+                "peakcrew_rate_limited",
+                "Requests refused by a token's rate limit.",
+                &m.rate_limited,
+            ),
+            (
+                "peakcrew_intake_full",
+                "Requests refused because the intake queue was full.",
+                &m.intake_full,
+            ),
             (
                 "peakcrew_log_sync_seconds",
                 "Time to write and sync one group commit.",
@@ -300,29 +317,26 @@ impl Collector for Own {
                 "Time the engine took to apply one batch of requests.",
                 &m.engine_batch_seconds,
             ),
-        ] {
-            one(e, name, help, h)?;
+            (
+                "peakcrew_commit_entries",
+                "Log records per group commit.",
+                &m.commit_entries,
+            ),
+            (
+                "peakcrew_snapshot_copy_seconds",
+                "Time the engine paused to copy its state for a snapshot.",
+                &m.snapshot_copy_seconds,
+            ),
+            (
+                "peakcrew_snapshot_write_seconds",
+                "Time to encode, write and sync one snapshot.",
+                &m.snapshot_write_seconds,
+            ),
+        ];
+        for (name, help, metric) in series {
+            one(&mut enc, name, help, metric)?;
         }
-        one(
-            e,
-            "peakcrew_commit_entries",
-            "Log records per group commit.",
-            &m.commit_entries,
-        )?;
-        let copy = "Time the engine paused to copy its state for a snapshot.";
-        one(
-            e,
-            "peakcrew_snapshot_copy_seconds",
-            copy,
-            &m.snapshot_copy_seconds,
-        )?;
-        let write = "Time to encode, write and sync one snapshot.";
-        one(
-            e,
-            "peakcrew_snapshot_write_seconds",
-            write,
-            &m.snapshot_write_seconds,
-        )
+        Ok(())
     }
 }
 
