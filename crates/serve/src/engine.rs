@@ -72,7 +72,7 @@ pub enum Reply {
     Agent(AgentOut),
     Stats(Box<StatsOut>),
     Health(HealthOut),
-    /// One answer per operation of a [`Request::Batch`], in order.
+    /// One answer per operation of a [`crate::engine_thread::Request::Batch`], in order.
     Batch(Vec<Answer>),
 }
 
