@@ -9,8 +9,9 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use peakcrew_serve::engine::{Actor, Effects, Login, NewContact, Op, Reply};
-use peakcrew_serve::{snapshot, store, Engine, Settings};
+use peakcrew_serve::engine::{Actor, Effects, Reply};
+use peakcrew_serve::wire::{Login, NewContact, Op};
+use peakcrew_serve::{snapshot, store, Dispatcher, Settings};
 
 const AGENTS: usize = 2000;
 
@@ -20,12 +21,12 @@ fn settings() -> Settings {
 }
 
 /// An engine with the loadgen's agents logged in (their records in `fx`).
-fn engine_with_agents(s: &Settings, fx: &mut Effects) -> Engine {
+fn engine_with_agents(s: &Settings, fx: &mut Effects) -> Dispatcher {
     let scenario = peakcrew_plan::scenario::Scenario::load(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/double11.toml"),
     )
     .unwrap();
-    let mut engine = Engine::new(&s.policy, &s.catalog, 0).unwrap();
+    let mut engine = Dispatcher::new(&s.policy, &s.catalog, 0).unwrap();
     for i in 0..AGENTS {
         let g = &scenario.groups[i % scenario.groups.len()];
         let op = Op::Login(Login {
@@ -49,7 +50,7 @@ const QUEUES: [&str; 6] = [
 ];
 
 /// One contact's life: created (and offered at once), accepted, completed.
-fn life(engine: &mut Engine, i: u64, fx: &mut Effects) {
+fn life(engine: &mut Dispatcher, i: u64, fx: &mut Effects) {
     let now = 1 + i / 20;
     let create = Op::Create(NewContact {
         id: format!("c{i}"),

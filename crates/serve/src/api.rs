@@ -6,10 +6,11 @@
 //! full intake is answered with 429 at once rather than queued without bound. The engine's
 //! answer comes back only after the batch it belongs to is durable.
 //!
-//! [`ROUTES`] is the one list of what the daemon serves; the router is built from it and the
-//! tests hold `openapi.json` to it.
+//! [`ROUTES`] is the one table of what the daemon serves — method, path and handler in one
+//! row — so a route is added in one place: the router is built from it, `/metrics` counts
+//! requests by its paths, and the tests hold `openapi.json` to it. Event types and operation
+//! names come from [`crate::wire`]'s `EventType` and `OpKind` the same way.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use futures_util::stream::{self, Stream};
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
@@ -30,31 +31,80 @@ use tokio::sync::{broadcast, oneshot};
 use peakcrew_core::routing::Availability;
 
 use super::auth::{Auth, Caller, Permission};
-use super::engine::{Actor, Answer, Login, NewContact, Op, OutEvent, Query, Reply, Request};
+use super::engine::{Actor, Answer, Query, Reply};
+use super::engine_thread::Request;
 use super::error::ApiError;
 use super::events::Fanout;
 use super::metrics::Metrics;
 use super::shutdown::Shutdown;
+use super::wire::{EventType, Login, NewContact, Op, OutEvent};
 
-/// Every route the daemon serves: method and path, in the OpenAPI document's syntax.
-pub const ROUTES: [(&str, &str); 17] = [
-    ("POST", "/v1/contacts"),
-    ("POST", "/v1/contact-batches"),
-    ("POST", "/v1/contact-actions"),
-    ("GET", "/v1/contacts/{id}"),
-    ("POST", "/v1/contacts/{id}/accept"),
-    ("POST", "/v1/contacts/{id}/complete"),
-    ("POST", "/v1/contacts/{id}/transfer"),
-    ("POST", "/v1/contacts/{id}/abandon"),
-    ("POST", "/v1/agents/{id}/login"),
-    ("POST", "/v1/agents/{id}/logout"),
-    ("POST", "/v1/agents/{id}/state"),
-    ("GET", "/v1/agents/{id}/assignments"),
-    ("GET", "/v1/stats"),
-    ("GET", "/v1/events"),
-    ("GET", "/metrics"),
-    ("GET", "/healthz"),
-    ("GET", "/openapi.json"),
+/// The methods the API serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+        }
+    }
+}
+
+/// One route the daemon serves. The handler is given the route's own method, so a row cannot
+/// say one method and serve another.
+pub struct Route {
+    pub method: Method,
+    /// In the OpenAPI document's syntax, which is also axum's.
+    pub path: &'static str,
+    handler: fn(MethodFilter) -> MethodRouter<Arc<Shared>>,
+}
+
+const fn route(
+    method: Method,
+    path: &'static str,
+    handler: fn(MethodFilter) -> MethodRouter<Arc<Shared>>,
+) -> Route {
+    Route {
+        method,
+        path,
+        handler,
+    }
+}
+
+use Method::{Get, Post};
+
+/// Every route the daemon serves: the router is built from this table, `/metrics` counts
+/// requests by its paths, and the tests hold `openapi.json` to it.
+pub static ROUTES: [Route; 17] = [
+    route(Post, "/v1/contacts", |m| on(m, create_contact)),
+    route(Post, "/v1/contact-batches", |m| on(m, create_contacts)),
+    route(Post, "/v1/contact-actions", |m| on(m, contact_actions)),
+    route(Get, "/v1/contacts/{id}", |m| on(m, get_contact)),
+    route(Post, "/v1/contacts/{id}/accept", |m| on(m, accept)),
+    route(Post, "/v1/contacts/{id}/complete", |m| on(m, complete)),
+    route(Post, "/v1/contacts/{id}/transfer", |m| on(m, transfer)),
+    route(Post, "/v1/contacts/{id}/abandon", |m| on(m, abandon)),
+    route(Post, "/v1/agents/{id}/login", |m| on(m, login)),
+    route(Post, "/v1/agents/{id}/logout", |m| on(m, logout)),
+    route(Post, "/v1/agents/{id}/state", |m| on(m, set_state)),
+    route(Get, "/v1/agents/{id}/assignments", |m| on(m, assignments)),
+    route(Get, "/v1/stats", |m| on(m, stats)),
+    route(Get, "/v1/events", |m| on(m, events)),
+    route(Get, "/metrics", |m| on(m, metrics)),
+    route(Get, "/healthz", |m| on(m, healthz)),
+    route(Get, "/openapi.json", |m| on(m, openapi)),
 ];
 
 /// What every handler shares.
@@ -86,7 +136,7 @@ impl Shared {
             )
         };
         if !self.metrics.intake_reserve(units, self.intake_capacity) {
-            self.metrics.intake_full.fetch_add(1, Relaxed);
+            self.metrics.intake_full.inc();
             return Err(full());
         }
         let entered = std::time::Instant::now();
@@ -94,7 +144,7 @@ impl Shared {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.metrics.intake_depth_add(-(units as i64));
-                self.metrics.intake_full.fetch_add(1, Relaxed);
+                self.metrics.intake_full.inc();
                 return Err(full());
             }
             Err(TrySendError::Disconnected(_)) => {
@@ -136,7 +186,7 @@ impl FromRequestParts<Arc<Shared>> for Caller {
         let caller = s.auth.authenticate(header);
         if let Err(e) = &caller {
             if e.status == 429 {
-                s.metrics.rate_limited.fetch_add(1, Relaxed);
+                s.metrics.rate_limited.inc();
             }
         }
         caller
@@ -145,28 +195,9 @@ impl FromRequestParts<Arc<Shared>> for Caller {
 
 /// Builds the router over `shared`.
 pub fn router(shared: Arc<Shared>) -> axum::Router {
-    let handlers: [MethodRouter<Arc<Shared>>; 17] = [
-        post(create_contact),
-        post(create_contacts),
-        post(contact_actions),
-        get(get_contact),
-        post(accept),
-        post(complete),
-        post(transfer),
-        post(abandon),
-        post(login),
-        post(logout),
-        post(set_state),
-        get(assignments),
-        get(stats),
-        get(events),
-        get(metrics),
-        get(healthz),
-        get(openapi),
-    ];
     let mut app = axum::Router::new();
-    for ((_, path), handler) in ROUTES.iter().zip(handlers) {
-        app = app.route(path, handler);
+    for r in &ROUTES {
+        app = app.route(r.path, (r.handler)(r.method.filter()));
     }
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -179,7 +210,7 @@ async fn count(State(s): St, req: axum::extract::Request, next: Next) -> Respons
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .and_then(|m| ROUTES.iter().position(|(_, p)| *p == m.as_str()));
+        .and_then(|m| ROUTES.iter().position(|r| r.path == m.as_str()));
     let response = next.run(req).await;
     if let Some(route) = route {
         s.metrics.count_request(route, response.status().as_u16());
@@ -325,7 +356,7 @@ fn answer(a: Answer) -> Response {
         Ok(Reply::Contact { contact, created }) => {
             #[derive(Serialize)]
             struct Out<'a> {
-                contact: &'a super::engine::ContactOut,
+                contact: &'a super::wire::ContactOut,
             }
             let status = if created {
                 StatusCode::CREATED
@@ -337,7 +368,7 @@ fn answer(a: Answer) -> Response {
         Ok(Reply::Agent(agent)) => {
             #[derive(Serialize)]
             struct Out<'a> {
-                agent: &'a super::engine::AgentOut,
+                agent: &'a super::wire::AgentOut,
             }
             json(StatusCode::OK, &Out { agent: &agent })
         }
@@ -491,7 +522,7 @@ fn batch_answer(answers: Vec<Answer>, all_ok_status: StatusCode) -> Response {
     struct Item<'a> {
         status: u16,
         #[serde(skip_serializing_if = "Option::is_none")]
-        contact: Option<&'a super::engine::ContactOut>,
+        contact: Option<&'a super::wire::ContactOut>,
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<&'a ApiError>,
     }
@@ -749,10 +780,10 @@ async fn metrics(State(s): St, caller: Caller) -> Response {
     };
     match run.await {
         Ok(Reply::Stats(stats)) => {
-            let mut r = s.metrics.render(&stats).into_response();
+            let mut r = s.metrics.render(*stats).into_response();
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                HeaderValue::from_static(super::metrics::CONTENT_TYPE),
             );
             r
         }
@@ -779,24 +810,9 @@ struct EventParams {
     types: Option<String>,
 }
 
-const EVENT_TYPES: [&str; 12] = [
-    "queued",
-    "sticky-held",
-    "offered",
-    "accepted",
-    "wrap-up",
-    "completed",
-    "abandoned",
-    "requeued",
-    "transferred",
-    "escalated",
-    "agent-state",
-    "rejected",
-];
-
 fn sse_event(e: &OutEvent) -> SseEvent {
     SseEvent::default()
-        .event(e.kind)
+        .event(e.kind.name())
         .json_data(e)
         .unwrap_or_else(|_| SseEvent::default().event("error"))
 }
@@ -806,14 +822,14 @@ struct Subscription(Arc<Metrics>);
 
 impl Subscription {
     fn new(m: &Arc<Metrics>) -> Subscription {
-        m.stream_subscribers.fetch_add(1, Relaxed);
+        m.stream_subscribers.inc();
         Subscription(m.clone())
     }
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.0.stream_subscribers.fetch_sub(1, Relaxed);
+        self.0.stream_subscribers.dec();
     }
 }
 
@@ -822,7 +838,7 @@ async fn events(
     caller: Caller,
     params: Result<UrlQuery<EventParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let setup = || -> Result<Vec<&'static str>, ApiError> {
+    let setup = || -> Result<Vec<EventType>, ApiError> {
         caller.check(Permission::Observe, None)?;
         let UrlQuery(p) = params.map_err(|e| ApiError::new(400, "invalid-query", e.body_text()))?;
         let mut keep = Vec::new();
@@ -832,17 +848,18 @@ async fn events(
             .flat_map(|t| t.split(','))
             .filter(|t| !t.is_empty())
         {
-            match EVENT_TYPES.iter().find(|k| **k == t) {
-                Some(k) => keep.push(*k),
+            match EventType::from_name(t) {
+                Some(k) => keep.push(k),
                 None => {
+                    let names = EventType::ALL.map(EventType::name);
                     return Err(ApiError::invalid(
                         "types",
                         "unknown-event-type",
                         format!(
                             "unknown event type `{t}`, expected some of {}",
-                            EVENT_TYPES.join(",")
+                            names.join(",")
                         ),
-                    ))
+                    ));
                 }
             }
         }
@@ -876,7 +893,7 @@ async fn events(
                     }
                     Ok(_) => continue,
                     Err(broadcast::error::RecvError::Lagged(n)) => {
-                        metrics.stream_lagged.fetch_add(n, Relaxed);
+                        metrics.stream_lagged.inc_by(n);
                         let e = SseEvent::default()
                             .event("lagged")
                             .data(format!("{{\"missed\":{n}}}"));
@@ -959,8 +976,9 @@ mod tests {
         }
         let served: std::collections::BTreeSet<(String, String)> = ROUTES
             .iter()
-            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .map(|r| (r.method.name().to_string(), r.path.to_string()))
             .collect();
+        assert_eq!(served.len(), ROUTES.len(), "a route is listed twice");
         let undocumented: Vec<_> = served.difference(&documented).collect();
         let unserved: Vec<_> = documented.difference(&served).collect();
         assert!(
@@ -1000,7 +1018,7 @@ mod tests {
         shared.intake.try_send(Request::Stop).unwrap();
         let e = shared.query(Query::Health, Actor::Admin).await.unwrap_err();
         assert_eq!((e.status, e.code), (429, "intake-full"));
-        assert_eq!(shared.metrics.intake_full.load(Relaxed), 1);
+        assert_eq!(shared.metrics.intake_full.get(), 1);
         drop(rx);
         let e = shared.query(Query::Health, Actor::Admin).await.unwrap_err();
         assert_eq!(e.status, 503);

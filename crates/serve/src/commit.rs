@@ -15,14 +15,14 @@
 //! applied the batch, so the daemon cannot go on: every waiting request gets 503, the failure
 //! is reported, and the daemon stops. A restart replays what did reach the disk.
 
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::Notify;
 
-use super::engine::{Commit, Engine};
+use super::engine::Dispatcher;
+use super::engine_thread::Commit;
 use super::error::ApiError;
 use super::events::Fanout;
 use super::metrics::Metrics;
@@ -59,7 +59,7 @@ impl Failure {
 pub fn run(
     mut log: Log,
     commits: Receiver<Commit>,
-    snapshots: Option<SyncSender<Box<Engine>>>,
+    snapshots: Option<SyncSender<Box<Dispatcher>>>,
     fanout: Arc<Fanout>,
     metrics: Arc<Metrics>,
     failure: Arc<Failure>,
@@ -95,9 +95,9 @@ pub fn run(
                 .sync_seconds
                 .observe(started.elapsed().as_secs_f64());
             metrics.commit_entries.observe(entries as f64);
-            metrics.commits.fetch_add(1, Relaxed);
-            metrics.log_entries.fetch_add(entries, Relaxed);
-            metrics.log_bytes.fetch_add(buf.len() as u64, Relaxed);
+            metrics.commits.inc();
+            metrics.log_entries.inc_by(entries);
+            metrics.log_bytes.inc_by(buf.len() as u64);
         }
         for mut c in pending.drain(..) {
             // The batch is durable, so a copy taken at its end covers only logged records.

@@ -1,90 +1,47 @@
-//! The engine: the one owner of the routing core, and the daemon's translation between the
-//! API's string ids and the core's integers.
+//! The daemon's engine, [`Dispatcher`]: the one owner of the routing core, and the daemon's
+//! translation between the API's string ids and the core's integers.
 //!
-//! Everything that changes routing state goes through [`Engine::apply`], live and on replay
+//! It is named for what it does — check a request, dispatch it to the core, keep the tables the
+//! core's events imply — and to tell it from the simulator's engine (`peakcrew_sim`), which
+//! drives the same core with simulated arrivals and agents instead of requests.
+//!
+//! Everything that changes routing state goes through [`Dispatcher::apply`], live and on replay
 //! alike: it checks the request against the catalog and the caller, hands the core a
 //! [`Command`], and on success appends the request and its `now` to the log buffer. Only
 //! accepted requests are logged, and every id the daemon interns (contact, agent, customer) is
 //! interned only when the core accepts the command, so replaying the log rebuilds the same
 //! tables and the same core state, integer for integer.
 //!
-//! The engine runs on a thread of its own ([`run`]): it takes requests from the bounded intake
-//! channel in batches, applies them at one `now` per batch, and hands the batch (log bytes,
-//! replies, events) to the group-commit thread, which makes it durable before anyone hears
-//! about it. Reads are answered in the same order, so no reply ever shows state that a crash
-//! could take back. Between requests, `recv_timeout` until the core's next deadline is the
-//! timer that drives offer timeouts, relaxation and escalation.
+//! The engine has no clock and no thread of its own: it is given each `now`, by the engine
+//! thread ([`crate::engine_thread`]) live and by the log's records on replay, which is what
+//! lets a replay rebuild it exactly. What it answers is in the wire types ([`crate::wire`]).
 //!
 //! Besides the core, the engine keeps per-contact records (so finished contacts can still be
 //! read and a duplicate create answered with the original result) and per-queue counters for
 //! service level, both updated only from the core's events.
 
 use std::collections::HashMap;
-
-use peakcrew_core::cow::{ChunkedVec, ShardedIndex};
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
 
-use peakcrew_core::model::{Channel, Language, SkillLevel};
+use peakcrew_core::cow::{ChunkedVec, ShardedIndex};
+use peakcrew_core::model::Channel;
 use peakcrew_core::routing::{
-    escalation_queue_name, AgentCapacity, AgentId, AgentState, Availability, Catalog, Command,
-    ContactId, ContactState, CustomerId, Event, EventKind, Millis, Operation, QueueIx, Rejection,
-    RequeueReason, Router, RoutingPolicy, Tier, MAX_UNITS,
+    escalation_queue_name, AgentId, AgentState, Catalog, Command, ContactId, ContactState,
+    CustomerId, Event, EventKind, Millis, Operation, QueueIx, Rejection, Router, RoutingPolicy,
+    Tier, MAX_UNITS,
 };
 use peakcrew_core::tally::{Counts, Thresholds, WaitClock};
 
 use super::config::{valid_id, ID_RULE};
 use super::error::ApiError;
-use super::metrics::Metrics;
 use super::store;
-
-/// A state-changing request: what the log stores, with the time it was applied at.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Op {
-    Create(NewContact),
-    Accept { contact: String, agent: String },
-    Complete { contact: String, agent: String },
-    Transfer { contact: String, queue: String },
-    Abandon { contact: String },
-    Login(Login),
-    Logout { agent: String },
-    State { agent: String, state: Availability },
-}
-
-/// The body of `POST /v1/contacts`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewContact {
-    pub id: String,
-    pub queue: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub language: Option<Language>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<u8>,
-    #[serde(default)]
-    pub tier: Tier,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<String>,
-}
-
-/// An agent's login: the body of `POST /v1/agents/{id}/login` plus the id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Login {
-    #[serde(default)]
-    pub agent: String,
-    pub skills: Vec<SkillLevel>,
-    pub languages: Vec<Language>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<AgentCapacity>,
-}
+use super::wire::{
+    state_name, AgentOut, ContactOut, EventType, HealthOut, Login, NewContact, Op, OutEvent,
+    QueueStatsOut, StatsOut,
+};
 
 /// Who is asking. The HTTP layer settles what a role may call; the engine settles what needs
 /// state (an agent acts only on contacts it holds).
@@ -115,155 +72,11 @@ pub enum Reply {
     Agent(AgentOut),
     Stats(Box<StatsOut>),
     Health(HealthOut),
-    /// One answer per operation of a [`Request::Batch`], in order.
+    /// One answer per operation of a [`crate::engine_thread::Request::Batch`], in order.
     Batch(Vec<Answer>),
 }
 
 pub type Answer = Result<Reply, ApiError>;
-
-/// A request on the intake channel.
-pub enum Request {
-    Op {
-        op: Op,
-        actor: Actor,
-        reply: oneshot::Sender<Answer>,
-    },
-    Query {
-        query: Query,
-        actor: Actor,
-        reply: oneshot::Sender<Answer>,
-    },
-    /// Several operations applied in order at one `now` and made durable in one group commit,
-    /// with one answer each (`Reply::Batch`); a failed operation does not stop the others.
-    Batch {
-        ops: Vec<Op>,
-        actor: Actor,
-        reply: oneshot::Sender<Answer>,
-    },
-    /// Finish the batch in hand and stop (the daemon is shutting down).
-    Stop,
-}
-
-impl Request {
-    /// What the request is charged against the bounded intake: one per operation.
-    pub fn units(&self) -> usize {
-        match self {
-            Request::Batch { ops, .. } => ops.len(),
-            _ => 1,
-        }
-    }
-}
-
-/// A contact as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ContactOut {
-    pub id: Arc<str>,
-    pub state: ContactState,
-    pub queue: Arc<str>,
-    pub channel: Channel,
-    pub skill: Arc<str>,
-    pub language: Arc<str>,
-    pub priority: u8,
-    pub tier: Tier,
-    pub customer_id: Option<Arc<str>>,
-    pub arrival_ms: Millis,
-    pub sla_deadline_ms: Millis,
-    /// The agent offered, holding or (for finished contacts) last holding it.
-    pub agent: Option<Arc<str>>,
-    pub escalated: bool,
-    pub transfers: u32,
-}
-
-/// An agent as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AgentOut {
-    pub id: Arc<str>,
-    pub state: AgentState,
-    pub skills: Vec<SkillLevel>,
-    pub languages: Vec<Language>,
-    pub units: u32,
-    pub used_units: u32,
-    pub contacts: Vec<Arc<str>>,
-    pub idle_since_ms: Millis,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct QueueStatsOut {
-    pub queue: Arc<str>,
-    pub channel: Channel,
-    pub skill: Arc<str>,
-    /// The queue's language (a supervisor twin's is that of the queue it serves).
-    pub language: Option<Arc<str>>,
-    pub answer_target_ms: Millis,
-    /// Contacts waiting now (in the queue or for a sticky agent).
-    pub waiting: u32,
-    pub longest_wait_ms: Option<Millis>,
-    /// The tally of contacts that arrived in this queue (`peakcrew_core::tally` defines every
-    /// count and figure; a transfer or escalation moves a contact on without offering it again).
-    pub offered: u64,
-    pub answered: u64,
-    pub answered_within_target: u64,
-    pub abandoned: u64,
-    pub short_abandoned: u64,
-    /// Answered within target ÷ offered; absent before any contact arrived.
-    pub service_level: Option<f64>,
-    /// Answered within target ÷ (offered − short abandons).
-    pub service_level_excluding_short_abandons: Option<f64>,
-    /// Mean wait of answered contacts, seconds.
-    pub asa_seconds: Option<f64>,
-    /// Mean wait of answered and abandoned contacts, seconds.
-    pub mean_wait_seconds: Option<f64>,
-    /// Abandoned ÷ offered.
-    pub abandonment_rate: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StatsOut {
-    pub now_ms: Millis,
-    pub epoch_unix_ms: u64,
-    pub queues: Vec<QueueStatsOut>,
-    /// Agents who have logged in at least once, by state.
-    pub agents: std::collections::BTreeMap<&'static str, u32>,
-    pub live_contacts: usize,
-    pub contacts_created: usize,
-    pub log_entries: u64,
-    /// Hash of the core's logical state (only with `?digest=true`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state_digest: Option<String>,
-    /// Hash of the daemon's own tables: ids, records and counters.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub engine_digest: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HealthOut {
-    pub status: &'static str,
-    pub now_ms: Millis,
-    pub log_entries: u64,
-    pub live_contacts: usize,
-}
-
-/// An event as streams show it, with the API's ids.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutEvent {
-    pub at: Millis,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contact: Option<Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub queue: Option<Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub until_ms: Option<Millis>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<RequeueReason>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<AgentState>,
-}
 
 #[derive(Debug, Clone)]
 struct QueueInfo {
@@ -319,8 +132,10 @@ pub struct Effects {
     pub events: Vec<OutEvent>,
 }
 
+/// The routing core with the daemon's tables around it: id interning, contact records and the
+/// per-queue tally. Cloning it is the snapshot copy (its growing tables are copy-on-write).
 #[derive(Clone)]
-pub struct Engine {
+pub struct Dispatcher {
     router: Router,
     epoch_unix_ms: u64,
     queues: Vec<QueueInfo>,
@@ -346,12 +161,12 @@ fn millis(seconds: f64) -> Millis {
     (seconds * 1000.0).round().max(0.0) as Millis
 }
 
-impl Engine {
+impl Dispatcher {
     pub fn new(
         policy: &RoutingPolicy,
         catalog: &Catalog,
         epoch_unix_ms: u64,
-    ) -> Result<Engine, peakcrew_core::routing::PolicyErrors> {
+    ) -> Result<Dispatcher, peakcrew_core::routing::PolicyErrors> {
         let router = Router::new(policy, catalog)?;
         let mut queues = Vec::new();
         for name in router.queues() {
@@ -402,7 +217,7 @@ impl Engine {
             .iter()
             .map(|s| (Arc::from(s.as_str()), ()))
             .collect();
-        Ok(Engine {
+        Ok(Dispatcher {
             counters: vec![Counts::default(); queues.len()],
             router,
             epoch_unix_ms,
@@ -938,7 +753,7 @@ impl Engine {
         let queue = |q: &QueueIx| self.queues.get(q.0 as usize).map(|q| q.name.clone());
         let mut out = OutEvent {
             at: e.at,
-            kind: "",
+            kind: EventType::of(&e.kind),
             contact: None,
             agent: None,
             queue: None,
@@ -952,7 +767,6 @@ impl Engine {
                 contact: c,
                 queue: q,
             } => {
-                out.kind = "queued";
                 out.contact = contact(c);
                 out.queue = queue(q);
             }
@@ -961,7 +775,6 @@ impl Engine {
                 agent: a,
                 until,
             } => {
-                out.kind = "sticky-held";
                 out.contact = contact(c);
                 out.agent = agent(a);
                 out.until_ms = Some(*until);
@@ -971,7 +784,6 @@ impl Engine {
                 agent: a,
                 expires,
             } => {
-                out.kind = "offered";
                 out.contact = contact(c);
                 out.agent = agent(a);
                 out.until_ms = Some(*expires);
@@ -980,7 +792,6 @@ impl Engine {
                 contact: c,
                 agent: a,
             } => {
-                out.kind = "accepted";
                 out.contact = contact(c);
                 out.agent = agent(a);
             }
@@ -989,7 +800,6 @@ impl Engine {
                 agent: a,
                 until,
             } => {
-                out.kind = "wrap-up";
                 out.contact = contact(c);
                 out.agent = agent(a);
                 out.until_ms = Some(*until);
@@ -998,12 +808,10 @@ impl Engine {
                 contact: c,
                 agent: a,
             } => {
-                out.kind = "completed";
                 out.contact = contact(c);
                 out.agent = agent(a);
             }
             EventKind::Abandoned { contact: c } => {
-                out.kind = "abandoned";
                 out.contact = contact(c);
             }
             EventKind::Requeued {
@@ -1011,7 +819,6 @@ impl Engine {
                 agent: a,
                 reason,
             } => {
-                out.kind = "requeued";
                 out.contact = contact(c);
                 out.agent = agent(a);
                 out.reason = Some(*reason);
@@ -1021,7 +828,6 @@ impl Engine {
                 from,
                 to,
             } => {
-                out.kind = "transferred";
                 out.contact = contact(c);
                 out.from = queue(from);
                 out.queue = queue(to);
@@ -1031,17 +837,15 @@ impl Engine {
                 from,
                 to,
             } => {
-                out.kind = "escalated";
                 out.contact = contact(c);
                 out.from = queue(from);
                 out.queue = queue(to);
             }
             EventKind::AgentState { agent: a, state } => {
-                out.kind = "agent-state";
                 out.agent = agent(a);
                 out.state = Some(*state);
             }
-            EventKind::Rejected { .. } => out.kind = "rejected",
+            EventKind::Rejected { .. } => {}
         }
         out
     }
@@ -1382,16 +1186,17 @@ impl Engine {
         bincode::serialize_into(out, &saved).map_err(|e| e.to_string())
     }
 
-    /// Rebuilds an engine from [`Engine::save`]'s bytes, taken under the same policy and
+    /// Rebuilds an engine from [`Dispatcher::save`]'s bytes, taken under the same policy and
     /// catalog (the snapshot's config fingerprint vouches for that).
     pub fn load(
         policy: &RoutingPolicy,
         catalog: &Catalog,
         epoch_unix_ms: u64,
         bytes: &[u8],
-    ) -> Result<Engine, String> {
+    ) -> Result<Dispatcher, String> {
         let saved: Saved = bincode::deserialize(bytes).map_err(|e| e.to_string())?;
-        let mut engine = Engine::new(policy, catalog, epoch_unix_ms).map_err(|e| e.to_string())?;
+        let mut engine =
+            Dispatcher::new(policy, catalog, epoch_unix_ms).map_err(|e| e.to_string())?;
         if saved.counters.len() != engine.queues.len() {
             return Err(format!(
                 "the snapshot has {} queues, the configuration {}",
@@ -1467,216 +1272,5 @@ fn state_word(s: ContactState) -> &'static str {
         ContactState::WrapUp => "in wrap-up",
         ContactState::Completed => "completed",
         ContactState::Abandoned => "abandoned",
-    }
-}
-
-pub fn state_name(s: AgentState) -> &'static str {
-    match s {
-        AgentState::Offline => "offline",
-        AgentState::Available => "available",
-        AgentState::Busy => "busy",
-        AgentState::WrapUp => "wrap-up",
-        AgentState::Break => "break",
-        AgentState::NotResponding => "not-responding",
-    }
-}
-
-/// The daemon's clock: milliseconds since the store's epoch, monotonic within a run and never
-/// behind the last logged time across runs (a wall clock set back does not move it back).
-pub struct Clock {
-    base: Millis,
-    started: Instant,
-}
-
-impl Clock {
-    pub fn new(epoch_unix_ms: u64, last_logged: Millis) -> Clock {
-        let wall = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
-            .saturating_sub(epoch_unix_ms);
-        Clock {
-            base: wall.max(last_logged),
-            started: Instant::now(),
-        }
-    }
-
-    pub fn now(&self) -> Millis {
-        self.base + self.started.elapsed().as_millis() as Millis
-    }
-}
-
-/// A batch on its way to the disk: log bytes, then the replies and events it releases.
-pub struct Commit {
-    pub log: Vec<u8>,
-    pub entries: u64,
-    pub replies: Vec<(oneshot::Sender<Answer>, Answer)>,
-    pub events: Vec<OutEvent>,
-    /// A copy of the engine as of the end of this batch, to be written as a snapshot once the
-    /// batch is durable (a snapshot never covers a record the log does not hold).
-    pub snapshot: Option<Box<Engine>>,
-}
-
-/// When the engine copies itself for a snapshot (the `[server.durability]` settings).
-#[derive(Debug, Clone, Copy)]
-pub struct SnapshotPace {
-    /// Log records since the last snapshot (0: never).
-    pub every: u64,
-    /// Log bytes since the last snapshot, as a multiple of that snapshot's size.
-    pub growth: f64,
-}
-
-impl SnapshotPace {
-    /// Whether a snapshot is due after `records` and `bytes` of log since the last one, whose
-    /// size was `last_bytes` (0 if none was written yet by this process).
-    pub fn due(&self, records: u64, bytes: u64, last_bytes: u64) -> bool {
-        self.every > 0 && records >= self.every && bytes as f64 >= self.growth * last_bytes as f64
-    }
-}
-
-/// The engine thread: batches from the intake, one `now` per batch, timers between batches.
-/// Every `snapshot_every` log records (0: never) a batch carries a copy of the engine for a
-/// snapshot. Returns the engine when the intake is closed (every sender dropped) or stopped and
-/// the last batch is handed on.
-#[allow(clippy::too_many_arguments)]
-pub fn run(
-    mut engine: Engine,
-    clock: Clock,
-    intake: Receiver<Request>,
-    commits: SyncSender<Commit>,
-    max_batch: usize,
-    snapshots: SnapshotPace,
-    publish: impl Fn() -> bool,
-    metrics: Arc<Metrics>,
-) -> Engine {
-    let mut batch: Vec<Request> = Vec::with_capacity(max_batch);
-    let mut last_snapshot = engine.log_entries();
-    let mut log_bytes_since_snapshot: u64 = 0;
-    loop {
-        let wait = match engine.next_deadline() {
-            Some(due) => Duration::from_millis(due.saturating_sub(clock.now())),
-            None => Duration::from_secs(3600),
-        };
-        match intake.recv_timeout(wait) {
-            Ok(r) => batch.push(r),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return engine,
-        }
-        let mut units: usize = batch.iter().map(Request::units).sum();
-        while units < max_batch {
-            match intake.try_recv() {
-                Ok(r) => {
-                    units += r.units();
-                    batch.push(r);
-                }
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
-        }
-        metrics.intake_depth_add(-(units as i64));
-        let now = clock.now();
-        let applying = Instant::now();
-        let mut fx = Effects {
-            log: Vec::new(),
-            publish: publish(),
-            events: Vec::new(),
-        };
-        engine.tick(now, &mut fx);
-        let mut replies = Vec::with_capacity(batch.len());
-        let before = engine.log_entries();
-        let mut stop = false;
-        for request in batch.drain(..) {
-            let (reply, answer) = match request {
-                Request::Op { op, actor, reply } => {
-                    let answer = engine.apply(&op, &actor, now, &mut fx);
-                    metrics.count_op(&op, &answer);
-                    (reply, answer)
-                }
-                Request::Query {
-                    query,
-                    actor,
-                    reply,
-                } => {
-                    let answer = engine.query(&query, &actor, now, &mut fx);
-                    (reply, answer)
-                }
-                Request::Batch { ops, actor, reply } => {
-                    let answers = ops
-                        .iter()
-                        .map(|op| {
-                            let answer = engine.apply(op, &actor, now, &mut fx);
-                            metrics.count_op(op, &answer);
-                            answer
-                        })
-                        .collect();
-                    (reply, Ok(Reply::Batch(answers)))
-                }
-                Request::Stop => {
-                    stop = true;
-                    continue;
-                }
-            };
-            replies.push((reply, answer));
-        }
-        if replies.is_empty() && fx.events.is_empty() && fx.log.is_empty() {
-            if stop {
-                return engine;
-            }
-            continue;
-        }
-        metrics
-            .engine_batch_seconds
-            .observe(applying.elapsed().as_secs_f64());
-        log_bytes_since_snapshot += fx.log.len() as u64;
-        let mut snapshot = None;
-        let last_bytes = metrics.snapshot_bytes.load(Relaxed);
-        if snapshots.due(
-            engine.log_entries() - last_snapshot,
-            log_bytes_since_snapshot,
-            last_bytes,
-        ) {
-            // A copy here costs the engine a pause; encoding and writing it happen elsewhere.
-            let started = Instant::now();
-            snapshot = Some(Box::new(engine.clone()));
-            metrics
-                .snapshot_copy_seconds
-                .observe(started.elapsed().as_secs_f64());
-            last_snapshot = engine.log_entries();
-            log_bytes_since_snapshot = 0;
-        }
-        let commit = Commit {
-            entries: engine.log_entries() - before,
-            log: fx.log,
-            replies,
-            events: fx.events,
-            snapshot,
-        };
-        if commits.send(commit).is_err() || stop {
-            // Stopping, or the commit thread stopped (a write failed): nothing more can be
-            // made durable.
-            return engine;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SnapshotPace;
-
-    #[test]
-    fn a_snapshot_is_due_after_enough_records_and_log_bytes() {
-        let pace = SnapshotPace {
-            every: 1000,
-            growth: 1.0,
-        };
-        assert!(!pace.due(999, 10_000, 0));
-        // The first snapshot of a process only waits for the records.
-        assert!(pace.due(1000, 10, 0));
-        // Later ones also for as much log as the last snapshot weighed.
-        assert!(!pace.due(5000, 999_999, 1_000_000));
-        assert!(pace.due(5000, 1_000_000, 1_000_000));
-        let never = SnapshotPace {
-            every: 0,
-            growth: 0.0,
-        };
-        assert!(!never.due(u64::MAX, u64::MAX, 0));
     }
 }

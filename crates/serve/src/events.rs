@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::engine::OutEvent;
 use super::metrics::Metrics;
+use super::wire::OutEvent;
 
 /// An agent's subscribers, each with the id that unsubscribes it.
 type AgentSubscribers = HashMap<Arc<str>, Vec<(u64, mpsc::Sender<Arc<OutEvent>>)>>;
@@ -87,9 +87,7 @@ impl Fanout {
                     let dropped = before - subs.len();
                     if dropped > 0 {
                         self.agent_subscribers.fetch_sub(dropped, Relaxed);
-                        self.metrics
-                            .stream_lagged
-                            .fetch_add(dropped as u64, Relaxed);
+                        self.metrics.stream_lagged.inc_by(dropped as u64);
                     }
                 }
             }

@@ -9,16 +9,21 @@
 //! - [`api`]: the HTTP JSON API under `/v1` — parsing, permissions, answers — and the list of
 //!   routes the OpenAPI document is held to.
 //! - [`auth`]: bearer tokens, roles and per-token rate limits.
-//! - [`engine`]: the single owner of the routing core, on a thread of its own. It checks each
-//!   request, applies it at the daemon's clock, logs what the core accepted and translates
-//!   between the API's string ids and the core's integers.
+//! - [`wire`]: the JSON-facing types — request bodies, the logged operations, what replies and
+//!   streams show — so the API's and the log's contract is read in one place.
+//! - [`engine`]: the single owner of the routing core. It checks each request, applies it at
+//!   the `now` it is given, logs what the core accepted and translates between the API's string
+//!   ids and the core's integers.
+//! - [`engine_thread`]: the thread that owns the engine: batches from the intake, one `now`
+//!   per batch from the daemon's clock, the core's timers between batches, snapshot copies.
 //! - `commit`: group commit — makes each batch durable, then releases its replies and events.
 //! - [`store`]: the append-only command log (segment files, checksummed records), its
 //!   recovery, its compaction and its lock.
 //! - [`snapshot`]: periodic and shutdown snapshots of the engine, so recovery replays only the
 //!   log's tail; with `keep_log = "since-snapshots"`, the removal of log segments they cover.
 //! - `events`: fan-out of events to the all-events and per-agent streams.
-//! - [`metrics`]: atomics and the Prometheus text of `/metrics`.
+//! - [`metrics`]: the daemon's counters and histograms (lock-free atomics) and `/metrics`, their
+//!   Prometheus text with the routing state's series, written by `prometheus-client`.
 //! - [`client`]: a small HTTP/1.1 client for the load generator and the tests.
 //!
 //! # Invariants
@@ -52,6 +57,7 @@ pub mod client;
 mod commit;
 pub mod config;
 pub mod engine;
+pub mod engine_thread;
 pub mod error;
 mod events;
 pub mod metrics;
@@ -59,6 +65,7 @@ pub mod server;
 mod shutdown;
 pub mod snapshot;
 pub mod store;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -66,7 +73,8 @@ use std::time::{Duration, Instant};
 use peakcrew_core::routing::{Millis, PolicyErrors};
 
 pub use config::Settings;
-pub use engine::{Clock, Engine};
+pub use engine::Dispatcher;
+pub use engine_thread::Clock;
 pub use server::{serve, Started};
 pub use store::{Log, StoreError};
 
@@ -105,7 +113,7 @@ pub enum ServeError {
 
 /// A recovered daemon state, ready to serve.
 pub struct Recovery {
-    pub engine: Engine,
+    pub engine: Dispatcher,
     pub log: Log,
     pub clock: Clock,
     pub entries: u64,
@@ -167,9 +175,9 @@ fn rebuild(
     snapshots: &snapshot::Snapshots,
     recovered: &store::Recovered,
     start: Start,
-) -> Result<(Engine, u64), ServeError> {
+) -> Result<(Dispatcher, u64), ServeError> {
     let whole_log = recovered.first() == 0;
-    let replay_all = || -> Result<(Engine, u64), ServeError> {
+    let replay_all = || -> Result<(Dispatcher, u64), ServeError> {
         let all = recovered.entries(0)?;
         Ok((replay(settings, &all, recovered.epoch_unix_ms)?, 0))
     };
@@ -223,8 +231,8 @@ pub fn replay(
     settings: &Settings,
     entries: &[store::Entry],
     epoch_unix_ms: u64,
-) -> Result<Engine, ServeError> {
-    let mut engine = Engine::new(&settings.policy, &settings.catalog, epoch_unix_ms)
+) -> Result<Dispatcher, ServeError> {
+    let mut engine = Dispatcher::new(&settings.policy, &settings.catalog, epoch_unix_ms)
         .map_err(ServeError::Policy)?;
     for entry in entries {
         engine.replay(entry).map_err(ServeError::Replay)?;
@@ -246,7 +254,7 @@ pub struct ReplaySummary {
     pub state_digest: String,
     pub engine_digest: String,
     pub replay_ms: u64,
-    pub stats: engine::StatsOut,
+    pub stats: wire::StatsOut,
 }
 
 /// Replays a store without locking or changing it: the whole log, or for a compacted log the

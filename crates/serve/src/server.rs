@@ -22,7 +22,7 @@ use super::api::{self, Shared, ROUTES};
 use super::auth::Auth;
 use super::commit::{self, Failure};
 use super::config::Settings;
-use super::engine;
+use super::engine_thread;
 use super::events::Fanout;
 use super::metrics::Metrics;
 use super::shutdown::Shutdown;
@@ -154,7 +154,7 @@ pub async fn serve(
         snapshots,
     } = recover(&settings)?;
 
-    let metrics = Arc::new(Metrics::new(ROUTES.iter().map(|(_, p)| *p).collect()));
+    let metrics = Arc::new(Metrics::new(ROUTES.iter().map(|r| r.path).collect()));
     let fanout = Arc::new(Fanout::new(
         settings.limits.stream_buffer as usize,
         metrics.clone(),
@@ -184,13 +184,13 @@ pub async fn serve(
         std::thread::Builder::new()
             .name("peakcrew-engine".into())
             .spawn(move || {
-                engine::run(
+                engine_thread::run(
                     engine,
                     clock,
                     intake_rx,
                     commit_tx,
                     max_batch,
-                    engine::SnapshotPace {
+                    engine_thread::SnapshotPace {
                         every: snapshot_every,
                         growth: settings.durability.snapshot_growth,
                     },
@@ -276,7 +276,7 @@ pub async fn serve(
     // still queued behind the stop get 503.
     let last_failure = failure.clone();
     let engine = tokio::task::spawn_blocking(move || {
-        let _ = stop.send(engine::Request::Stop);
+        let _ = stop.send(engine_thread::Request::Stop);
         let engine = engine_thread.join();
         let _ = commit_thread.join();
         let _ = snapshot_thread.join();

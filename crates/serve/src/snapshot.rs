@@ -43,7 +43,6 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::Instant;
@@ -51,7 +50,7 @@ use std::time::Instant;
 use peakcrew_core::routing::{Catalog, RoutingPolicy};
 
 use super::config::KeepLog;
-use super::engine::Engine;
+use super::engine::Dispatcher;
 use super::metrics::Metrics;
 use super::store;
 
@@ -103,7 +102,7 @@ fn name(covers: u64) -> String {
 impl Snapshots {
     /// Writes `engine` as a snapshot atomically, then removes all but the newest [`KEEP`] and,
     /// with `keep_log = "since-snapshots"`, the log segments they no longer need.
-    pub fn write(&self, engine: &Engine) -> io::Result<Written> {
+    pub fn write(&self, engine: &Dispatcher) -> io::Result<Written> {
         self.write_with(engine, &mut Vec::new())
     }
 
@@ -111,7 +110,7 @@ impl Snapshots {
     /// one buffer for all its snapshots: a fresh buffer of hundreds of megabytes per snapshot
     /// would be mapped, faulted in and unmapped each time, and unmapping takes the process's
     /// memory-map lock, which stalls the engine and commit threads' own page faults.
-    pub fn write_with(&self, engine: &Engine, payload: &mut Vec<u8>) -> io::Result<Written> {
+    pub fn write_with(&self, engine: &Dispatcher, payload: &mut Vec<u8>) -> io::Result<Written> {
         let covers = engine.log_entries();
         payload.clear();
         engine.save(payload).map_err(io::Error::other)?;
@@ -270,7 +269,7 @@ impl Snapshots {
         policy: &RoutingPolicy,
         catalog: &Catalog,
         log: RangeInclusive<u64>,
-    ) -> Result<Engine, String> {
+    ) -> Result<Dispatcher, String> {
         if covers > *log.end() {
             return Err(format!(
                 "it covers {covers} records but the log holds {}",
@@ -302,7 +301,7 @@ impl Snapshots {
         if header.crc32 != crc32fast::hash(payload) {
             return Err("the checksum does not match".into());
         }
-        let engine = Engine::load(policy, catalog, self.epoch_unix_ms, payload)?;
+        let engine = Dispatcher::load(policy, catalog, self.epoch_unix_ms, payload)?;
         if engine.log_entries() != covers {
             return Err(format!(
                 "the state covers {} records, the header says {covers}",
@@ -364,7 +363,7 @@ fn start_write_back(_: &File, _: u64, _: usize, _: Option<(u64, usize)>) {}
 /// log), then compacts the log if so configured. A failed write is logged and the daemon goes
 /// on: nothing is removed from the log after it, so the log and the snapshots kept before
 /// still recover everything.
-pub fn run(snapshots: Snapshots, copies: Receiver<Box<Engine>>, metrics: Arc<Metrics>) {
+pub fn run(snapshots: Snapshots, copies: Receiver<Box<Dispatcher>>, metrics: Arc<Metrics>) {
     let mut payload = Vec::new();
     while let Ok(engine) = copies.recv() {
         let started = Instant::now();
@@ -373,7 +372,7 @@ pub fn run(snapshots: Snapshots, copies: Receiver<Box<Engine>>, metrics: Arc<Met
                 metrics
                     .snapshot_write_seconds
                     .observe(started.elapsed().as_secs_f64());
-                metrics.snapshot_bytes.store(w.bytes, Relaxed);
+                metrics.snapshot_bytes.set(w.bytes);
                 tracing::info!(
                     "snapshot of {} records written ({} bytes, {:?}); {} log segments removed",
                     w.covers,
@@ -390,8 +389,9 @@ pub fn run(snapshots: Snapshots, copies: Receiver<Box<Engine>>, metrics: Arc<Met
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Actor, Effects, Login, NewContact, Op, Reply};
+    use crate::engine::{Actor, Effects, Reply};
     use crate::store::{self, segment_name, Log};
+    use crate::wire::{Login, NewContact, Op};
     use crate::{recover, replay_store, ReplaySummary, ServeError, Settings};
     use peakcrew_core::model::{Language, Proficiency, Skill, SkillLevel};
 
@@ -404,7 +404,7 @@ mod tests {
 
     /// Agents log in; contacts arrive faster than they are served, so some wait, some time
     /// out on offer, some are completed and some abandoned: a state with every structure in use.
-    fn drive(engine: &mut Engine, from: u64, to: u64, fx: &mut Effects) {
+    fn drive(engine: &mut Dispatcher, from: u64, to: u64, fx: &mut Effects) {
         let queues = ["zh-presales-chat", "zh-hotline", "zh-social", "en-chat"];
         for i in from..to {
             let now = 200 * i;
@@ -491,7 +491,7 @@ mod tests {
             epoch_unix_ms: epoch,
             keep_log: KeepLog::All,
         };
-        let mut engine = Engine::new(&s.policy, &s.catalog, epoch).unwrap();
+        let mut engine = Dispatcher::new(&s.policy, &s.catalog, epoch).unwrap();
         let mut fx = Effects::default();
         let mut written = Vec::new();
         for (from, to) in [(0, 1500), (1500, 3000), (3000, 4000)] {
@@ -543,7 +543,7 @@ mod tests {
             epoch_unix_ms: 7,
             keep_log: KeepLog::All,
         };
-        let mut engine = Engine::new(&s.policy, &s.catalog, 7).unwrap();
+        let mut engine = Dispatcher::new(&s.policy, &s.catalog, 7).unwrap();
         let mut fx = Effects::default();
         for k in 0..4 {
             drive(&mut engine, k * 100, (k + 1) * 100, &mut fx);
@@ -584,7 +584,7 @@ mod tests {
     /// Drives `engine` through `chunks` as the daemon would: each chunk's records made durable,
     /// then, for all but the last chunk, the segment ended and a snapshot written by `snaps`.
     fn drive_logged(
-        engine: &mut Engine,
+        engine: &mut Dispatcher,
         log: &mut Log,
         chunks: &[(u64, u64)],
         snaps: &[&Snapshots],
@@ -603,7 +603,7 @@ mod tests {
     }
 
     /// A new store in `dir`: its settings, its open log, its snapshots and an empty engine.
-    fn new_store(dir: &Path, keep_log: KeepLog) -> (Settings, Log, Snapshots, Engine) {
+    fn new_store(dir: &Path, keep_log: KeepLog) -> (Settings, Log, Snapshots, Dispatcher) {
         let s = settings(dir);
         let (log, rec) = Log::open(dir, false).unwrap();
         let snaps = Snapshots {
@@ -612,7 +612,7 @@ mod tests {
             epoch_unix_ms: rec.epoch_unix_ms,
             keep_log,
         };
-        let engine = Engine::new(&s.policy, &s.catalog, rec.epoch_unix_ms).unwrap();
+        let engine = Dispatcher::new(&s.policy, &s.catalog, rec.epoch_unix_ms).unwrap();
         (s, log, snaps, engine)
     }
 

@@ -59,7 +59,7 @@ use serde::{Deserialize, Serialize};
 
 use peakcrew_core::routing::Millis;
 
-use super::engine::Op;
+use super::wire::Op;
 
 /// The whole log of a store written before segments existed: the segment of record 0.
 const LEGACY_LOG_FILE: &str = "commands.log";
