@@ -1359,7 +1359,9 @@ async fn a_batch_of_actions_answers_each_item_as_its_single_route_would() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stats_follow_the_tallys_definitions() {
     let dir = tempfile::tempdir().unwrap();
-    let d = Daemon::start(&write_config(dir.path(), "[policy]", ""));
+    // Every abandon in this test comes within the hour: all are short abandons.
+    let policy = "[policy]\nshort_abandon_seconds = 3600";
+    let d = Daemon::start(&write_config(dir.path(), policy, ""));
     let mut admin = d.client(ADMIN).await;
     let mut a1 = d.client(AGENT1).await;
     let login = chat_agent(&[("general", 4)], &["en"]);
@@ -1421,6 +1423,12 @@ async fn stats_follow_the_tallys_definitions() {
     assert_eq!(chat["service_level"], 1.0);
     assert!(chat["asa_seconds"].as_f64().unwrap() < 5.0, "{chat}");
     assert_eq!(hotline["service_level"], 0.0);
+    assert_eq!(hotline["short_abandoned"], 2);
+    assert!(
+        hotline["service_level_excluding_short_abandons"].is_null(),
+        "nothing left to count: {hotline}"
+    );
+    assert_eq!(chat["service_level_excluding_short_abandons"], 1.0);
     assert_eq!(hotline["abandonment_rate"], 1.0);
     assert!(
         hotline["asa_seconds"].is_null(),

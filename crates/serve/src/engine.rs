@@ -29,9 +29,8 @@ use serde::{Deserialize, Serialize};
 use peakcrew_core::cow::{ChunkedVec, ShardedIndex};
 use peakcrew_core::model::Channel;
 use peakcrew_core::routing::{
-    escalation_queue_name, AgentId, AgentState, Catalog, Command, ContactId, ContactState,
-    CustomerId, Event, EventKind, Millis, Operation, QueueIx, Rejection, Router, RoutingPolicy,
-    Tier, MAX_UNITS,
+    AgentId, AgentState, Catalog, Command, ContactId, ContactState, CustomerId, Event, EventKind,
+    Millis, Operation, QueueIx, Rejection, Router, RoutingPolicy, Tier, MAX_UNITS,
 };
 use peakcrew_core::tally::{Counts, Thresholds, WaitClock};
 
@@ -78,23 +77,16 @@ pub enum Reply {
 
 pub type Answer = Result<Reply, ApiError>;
 
+/// A queue as the stats show it: the router's own facts (`Router::queue_facts`, supervisor
+/// twins included), with the names the API prints kept as shared strings.
 #[derive(Debug, Clone)]
 struct QueueInfo {
     name: Arc<str>,
     channel: Channel,
     skill: Arc<str>,
     language: Option<Arc<str>>,
-    target_ms: Millis,
-}
-
-impl QueueInfo {
-    /// What the tally judges this queue's waits by (no short-abandon threshold yet).
-    fn thresholds(&self) -> Thresholds {
-        Thresholds {
-            answer_target_ms: self.target_ms,
-            short_abandon_ms: 0,
-        }
-    }
+    /// The answer target and short-abandon threshold the tally judges waits by.
+    thresholds: Thresholds,
 }
 
 /// The daemon's record of a contact, from its creation on.
@@ -157,10 +149,6 @@ pub struct Dispatcher {
     scratch: Vec<Event>,
 }
 
-fn millis(seconds: f64) -> Millis {
-    (seconds * 1000.0).round().max(0.0) as Millis
-}
-
 impl Dispatcher {
     pub fn new(
         policy: &RoutingPolicy,
@@ -168,35 +156,17 @@ impl Dispatcher {
         epoch_unix_ms: u64,
     ) -> Result<Dispatcher, peakcrew_core::routing::PolicyErrors> {
         let router = Router::new(policy, catalog)?;
-        let mut queues = Vec::new();
-        for name in router.queues() {
-            let info = match catalog.queues.iter().find(|q| q.id == name) {
-                Some(q) => QueueInfo {
-                    name: name.into(),
-                    channel: q.channel,
-                    skill: q.skill.as_str().into(),
-                    language: Some(q.language.as_str().into()),
-                    target_ms: millis(q.sla.answer_seconds()),
-                },
-                None => {
-                    // A supervisor twin the core added for escalation: the channel and language
-                    // of the queue it serves, the escalation skill and answer target.
-                    let base = catalog
-                        .queues
-                        .iter()
-                        .find(|q| escalation_queue_name(&q.id) == name);
-                    let esc = policy.escalation.as_ref();
-                    QueueInfo {
-                        name: name.into(),
-                        channel: base.map_or(Channel::Phone, |q| q.channel),
-                        skill: esc.map_or("", |e| e.skill.as_str()).into(),
-                        language: base.map(|q| q.language.as_str().into()),
-                        target_ms: millis(esc.map_or(60.0, |e| e.answer_seconds)),
-                    }
-                }
-            };
-            queues.push(info);
-        }
+        let queues: Vec<QueueInfo> = router
+            .queue_facts()
+            .iter()
+            .map(|f| QueueInfo {
+                name: f.name.clone(),
+                channel: f.channel,
+                skill: f.skill.as_str().into(),
+                language: f.language.as_ref().map(|l| l.as_str().into()),
+                thresholds: f.thresholds(),
+            })
+            .collect();
         let queue_ix = queues
             .iter()
             .enumerate()
@@ -707,7 +677,7 @@ impl Dispatcher {
                         rec.agent = Some(agent.0 as u32);
                         if let Some(end) = rec.clock.observe(&e.kind, e.at) {
                             let q = rec.clock.queue.0 as usize;
-                            self.counters[q].end(end, self.queues[q].thresholds());
+                            self.counters[q].end(end, self.queues[q].thresholds);
                         }
                     }
                 }
@@ -715,7 +685,7 @@ impl Dispatcher {
                     if let Some(rec) = self.contacts.get_mut(contact.0 as usize) {
                         if let Some(end) = rec.clock.observe(&e.kind, e.at) {
                             let q = rec.clock.queue.0 as usize;
-                            self.counters[q].end(end, self.queues[q].thresholds());
+                            self.counters[q].end(end, self.queues[q].thresholds);
                         }
                     }
                 }
@@ -1120,7 +1090,7 @@ impl Dispatcher {
                     channel: q.channel,
                     skill: q.skill.clone(),
                     language: q.language.clone(),
-                    answer_target_ms: q.target_ms,
+                    answer_target_ms: q.thresholds.answer_target_ms,
                     waiting: l.waiting,
                     longest_wait_ms: l.longest_wait,
                     offered: c.offered,
