@@ -30,11 +30,12 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use peakcrew_core::model::chat_stretch;
 use peakcrew_core::model::SlaTarget;
 use peakcrew_plan::history;
 use peakcrew_plan::scenario::Scenario;
 use peakcrew_plan::staffing::erlang::{self, Load, Target};
-use peakcrew_plan::staffing::requirements::{self, chat_stretch, IntervalLoad};
+use peakcrew_plan::staffing::requirements::{self, IntervalLoad};
 
 /// CPU time of the calling thread, from the scheduler's accounting in
 /// `/proc/thread-self/schedstat` (first field, nanoseconds on a CPU).

@@ -530,8 +530,7 @@ aht_seconds = 420"#,
         // stretch staffing applies: the figures staffing reports are at its fractional server
         // count, before rounding up to whole agents.
         let k = scenario.queues[0].concurrency;
-        let stretch =
-            peakcrew_plan::staffing::requirements::chat_stretch(k, scenario.staffing.chat_stretch);
+        let stretch = peakcrew_core::model::chat_stretch(k, scenario.staffing.chat_stretch);
         let load = Load {
             rate_per_hour: per_interval * 4.0,
             aht_seconds: aht * stretch,

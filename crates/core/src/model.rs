@@ -14,6 +14,16 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, 
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize};
 
+/// Default stretch of a chat's duration per extra concurrent chat: an agent holding k chats
+/// at once works each more slowly, so a chat lasts AHT × (1 + stretch × (k − 1)). Staffing
+/// sizes chat queues with it and the simulator makes the same assumption.
+pub const DEFAULT_CHAT_STRETCH: f64 = 0.25;
+
+/// Wall-clock duration multiplier of a chat handled at concurrency `k`: 1 + stretch × (k − 1).
+pub fn chat_stretch(k: u32, stretch: f64) -> f64 {
+    1.0 + stretch * (k.max(1) - 1) as f64
+}
+
 /// How a contact reaches the center. Phone and in-person are synchronous, one at a time; chat and
 /// social are concurrent text; email is deferred work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

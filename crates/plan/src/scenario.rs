@@ -67,7 +67,7 @@ pub struct StaffingDefaults {
 }
 
 fn default_chat_stretch() -> f64 {
-    crate::staffing::requirements::DEFAULT_CHAT_STRETCH
+    peakcrew_core::model::DEFAULT_CHAT_STRETCH
 }
 
 /// Costs the scheduler trades off.

@@ -27,12 +27,12 @@ use super::input::{
     Action, ChatDuration, HandleTimeDistribution, Model, PatienceDistribution, SimError, SimOptions,
 };
 use super::stats::{Cell, RepResult, Timing};
+use peakcrew_core::model::chat_stretch;
 use peakcrew_core::routing::{
     AgentId, AgentState, Availability, Catalog, Command, ContactId, Event, EventKind, Millis,
     QueueIx, Router, RoutingPolicy, Tier,
 };
 use peakcrew_core::tally::WaitClock;
-use peakcrew_plan::staffing::requirements::chat_stretch;
 
 const NEVER: Millis = Millis::MAX;
 const NONE: u32 = u32::MAX;

@@ -160,7 +160,7 @@ impl Default for SimOptions {
             shrinkage: 0.0,
             disconnect_probability: 0.0,
             reconnect_seconds: 60.0,
-            chat_stretch: peakcrew_plan::staffing::requirements::DEFAULT_CHAT_STRETCH,
+            chat_stretch: peakcrew_core::model::DEFAULT_CHAT_STRETCH,
             chat_duration: ChatDuration::QueueConcurrency,
             warmup_intervals: 0,
             check_invariants: false,

@@ -28,7 +28,7 @@
 //! - **Handle time** is drawn when the agent accepts: lognormal, gamma or exponential with the
 //!   interval's AHT as mean and the configured coefficient of variation. A chat lasts
 //!   `AHT × chat_stretch(k)` (the staffing module's
-//!   [`chat_stretch`](peakcrew_plan::staffing::requirements::chat_stretch), `1 + stretch × (k − 1)`):
+//!   [`chat_stretch`](peakcrew_core::model::chat_stretch), `1 + stretch × (k − 1)`):
 //!   by default ([`ChatDuration::QueueConcurrency`]) k is the queue's concurrency, staffing's
 //!   own model (an agent is k servers, each chat stretched as if the agent held k); with
 //!   [`ChatDuration::ChatsHeld`] k is the chats the agent holds when it accepts, this one

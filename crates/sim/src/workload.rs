@@ -20,10 +20,10 @@
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Offset};
 
 use super::input::{ArrivalRate, RosterShift, SimError};
+use peakcrew_core::model::chat_stretch;
 use peakcrew_core::model::{local_to_utc, Channel};
 use peakcrew_core::routing::RoutingPolicy;
 use peakcrew_plan::scenario::Scenario;
-use peakcrew_plan::staffing::requirements::chat_stretch;
 
 /// Occupancy the roster is planned at.
 pub const TARGET_OCCUPANCY: f64 = 0.8;

@@ -34,10 +34,7 @@ use super::erlang::{self, ErlangError, Load, Sizer, Target};
 use super::Requirement;
 use crate::scenario::Scenario;
 use chrono::{DateTime, FixedOffset};
-use peakcrew_core::model::{Queue, SlaTarget};
-
-/// Default stretch of a chat's duration per extra concurrent chat (see the module doc).
-pub const DEFAULT_CHAT_STRETCH: f64 = 0.25;
+use peakcrew_core::model::{chat_stretch, Queue, SlaTarget};
 
 /// Workload of one queue in one interval: the part of a forecast row staffing needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,11 +75,6 @@ impl From<&crate::forecast::ForecastRow> for IntervalLoad {
             aht_seconds: r.aht_seconds,
         }
     }
-}
-
-/// Wall-clock duration multiplier of a chat handled at concurrency `k`.
-pub fn chat_stretch(k: u32, stretch: f64) -> f64 {
-    1.0 + stretch * (k.max(1) - 1) as f64
 }
 
 /// Sizes every queue in every interval of `loads`.
