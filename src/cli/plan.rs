@@ -139,10 +139,6 @@ fn write_file(
     Ok(())
 }
 
-fn csv_err(e: csv::Error) -> std::io::Error {
-    std::io::Error::other(e.to_string())
-}
-
 /// The named agents to roster: the scenario's agents file, or, when it names none, agents
 /// generated from its groups (written to agents.csv so the roster can be read against them).
 fn plan_agents(
@@ -156,7 +152,7 @@ fn plan_agents(
     }
     let agents = peakcrew_plan::schedule::generate_agents(scenario, args.seed);
     write_file(&args.out, "agents.csv", files, |w| {
-        peakcrew_plan::schedule::write_agents(&agents, w).map_err(csv_err)
+        peakcrew_plan::schedule::write_agents(&agents, w)
     })?;
     Ok(agents)
 }
@@ -193,7 +189,7 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
         message: e.to_string(),
     })?;
     write_file(&args.out, "forecast.csv", &mut files, |w| {
-        peakcrew_plan::forecast::write_forecast(&fc.rows, w).map_err(csv_err)
+        peakcrew_plan::forecast::write_forecast(&fc.rows, w)
     })?;
     lap(Stage::Forecast, &mut stages);
 
@@ -208,7 +204,7 @@ pub fn run(args: PlanArgs, global: Global) -> anyhow::Result<ExitCode> {
             }
         })?;
     write_file(&args.out, "requirements.csv", &mut files, |w| {
-        peakcrew_plan::staffing::write_requirements(&reqs, w).map_err(csv_err)
+        peakcrew_plan::staffing::write_requirements(&reqs, w)
     })?;
     lap(Stage::Staffing, &mut stages);
 
