@@ -168,3 +168,90 @@ fn import_of_the_real_bank_data() {
         );
     }
 }
+
+#[test]
+fn import_of_a_spreadsheet_export_with_bom_crlf_and_quotes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("export.csv");
+    let output = dir.path().join("out.csv");
+    // As Excel saves "CSV UTF-8": a byte-order mark, CRLF, every field quoted, and a count
+    // formatted with a thousands separator on line 5.
+    std::fs::write(
+        &input,
+        "\u{feff}\"start\",\"queue\",\"contacts\",\"aht_seconds\"\r\n\
+         \"2026-11-01T00:00:00+08:00\",\"zh-chat\",\"10\",\"300\"\r\n\
+         \"2026-11-01T00:05:00+08:00\",\"zh-chat\",\"20\",\"360\"\r\n\
+         \"2026-11-01T00:10:00+08:00\",\"zh-chat\",\"30\",\"\"\r\n\
+         \"2026-11-01T00:15:00+08:00\",\"zh-chat\",\"1,204\",\"300\"\r\n\
+         \"2026-11-01T00:20:00+08:00\",\"zh-chat\",\"4\",\"240\"\r\n\
+         \r\n\
+         \"2026-11-01T00:00:00+08:00\",\"en, vip\",\"2\",\"600\"\r\n\
+         \"2026-11-01T00:05:00+08:00\",\"en, vip\",\"3\",\"600\"\r\n",
+    )
+    .unwrap();
+    let import = |extra: &[&str]| {
+        peakcrew()
+            .args(["history", "import", "--interval", "15m"])
+            .args(extra)
+            .arg(&input)
+            .arg(&output)
+            .output()
+            .unwrap()
+    };
+
+    let out = import(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "1 malformed row(s) skipped:\n  line 5: contacts: expected a number, found `1,204` \
+             (write numbers without thousands separators)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("export.csv: 1 malformed row(s), nothing written"),
+        "{err}"
+    );
+    assert!(!output.exists());
+
+    let out = import(&["--skip-bad-rows", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rows_read"], 7);
+    assert_eq!(report["rows_written"], 3);
+    assert_eq!(report["malformed"].as_array().unwrap().len(), 1);
+    assert_eq!(report["malformed"][0]["line"], 5);
+    assert_eq!(report["source_interval_minutes"]["zh-chat"], 5);
+    assert_eq!(report["source_interval_minutes"]["en, vip"], 5);
+    assert!(report["duplicates"].as_array().unwrap().is_empty());
+    // 00:00 sums 10 + 20 + 30 contacts, handle time weighted over the 30 that have one
+    // ((10·300 + 20·360) / 30 = 340); 00:15 keeps the row after the refused one.
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert_eq!(
+        written,
+        "start,queue,contacts,aht_seconds\n\
+         2026-11-01T00:00:00+08:00,\"en, vip\",5,600.0\n\
+         2026-11-01T00:00:00+08:00,zh-chat,60,340.0\n\
+         2026-11-01T00:15:00+08:00,zh-chat,4,240.0\n"
+    );
+
+    // The written file reads back as it was: the quoted queue id keeps its comma.
+    let again = dir.path().join("again.csv");
+    let out = peakcrew()
+        .args(["history", "import", "--interval", "15m", "--json"])
+        .arg(&output)
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), written);
+}
