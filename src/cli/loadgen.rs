@@ -885,20 +885,22 @@ async fn send_actions(pool: Arc<Pool>, tally: Arc<Tally>, batch: Vec<PendingActi
 }
 
 fn write_samples(path: &std::path::Path, samples: &[Sample]) -> anyhow::Result<()> {
-    use std::fmt::Write as _;
-    let mut out = String::from("scheduled_ms,sent_ms,assigned_ms,at_create\n");
-    let ms = |us: u64| us as f64 / 1000.0;
-    for s in samples {
-        let _ = writeln!(
-            out,
-            "{:.3},{:.3},{:.3},{}",
-            ms(s.scheduled),
-            ms(s.sent),
-            ms(s.assigned),
-            s.at_create
-        );
-    }
-    std::fs::write(path, out).with_context(|| format!("--samples: writing {}", path.display()))
+    let ms = |us: u64| format!("{:.3}", us as f64 / 1000.0);
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("--samples: creating {}", path.display()))?;
+    peakcrew_plan::csv_rows::write_records(
+        file,
+        ["scheduled_ms", "sent_ms", "assigned_ms", "at_create"],
+        samples.iter().map(|s| {
+            [
+                ms(s.scheduled),
+                ms(s.sent),
+                ms(s.assigned),
+                s.at_create.to_string(),
+            ]
+        }),
+    )
+    .with_context(|| format!("--samples: writing {}", path.display()))
 }
 
 fn print_report(r: &Report) {

@@ -218,6 +218,27 @@ fn duplicate_ids() {
 }
 
 #[test]
+fn ids_outside_the_rule() {
+    // `/` is the core's: a queue's escalation twin is `<queue>/escalated`.
+    let text = edit(&bundled(), "id = \"zh-hotline\"", "id = \"zh/hotline\"");
+    expect_error(
+        &text,
+        "id = \"zh/hotline\"",
+        0,
+        "queues[4].id",
+        "expected an id of 1 to 64 characters from A-Z a-z 0-9 - _ . :, found `zh/hotline` with '/' in it",
+    );
+    let text = edit(&bundled(), "id = \"ja\"", "id = \"日本語\"");
+    expect_error(
+        &text,
+        "id = \"日本語\"",
+        0,
+        "languages[2].id",
+        "with '日' in it",
+    );
+}
+
+#[test]
 fn bad_time_zone_and_break_window() {
     let text = edit(&bundled(), "Asia/Shanghai", "Asia/Beijing");
     expect_error(&text, "time_zone", 0, "time_zone", "IANA time zone");

@@ -118,10 +118,6 @@ impl Written {
     }
 }
 
-fn csv_err(e: csv::Error) -> std::io::Error {
-    std::io::Error::other(e.to_string())
-}
-
 /// Runs every stage on `scenario` and writes forecast.csv, requirements.csv, schedule.csv,
 /// coverage.csv, allocation.csv, (agents.csv,) roster.csv, roster-summary.json, calendars/,
 /// simulation.csv, report.html and summary.json into `request.out`. A failure names its stage.
@@ -153,7 +149,7 @@ pub fn run(
     )
     .map_err(failed(Stage::Forecast))?;
     w.file(Stage::Forecast, "forecast.csv", |f| {
-        forecast::write_forecast(&fc.rows, f).map_err(csv_err)
+        forecast::write_forecast(&fc.rows, f)
     })?;
     w.lap(Stage::Forecast);
 
@@ -162,7 +158,7 @@ pub fn run(
     let reqs =
         staffing::requirements::requirements(scenario, &loads).map_err(failed(Stage::Staffing))?;
     w.file(Stage::Staffing, "requirements.csv", |f| {
-        staffing::write_requirements(&reqs, f).map_err(csv_err)
+        staffing::write_requirements(&reqs, f)
     })?;
     w.lap(Stage::Staffing);
 
@@ -311,7 +307,7 @@ fn plan_agents(
     }
     let agents = schedule::generate_agents(scenario, seed);
     w.file(Stage::Roster, "agents.csv", |f| {
-        schedule::write_agents(&agents, f).map_err(csv_err)
+        schedule::write_agents(&agents, f)
     })?;
     Ok(agents)
 }

@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma, LogNormal, Poisson};
 use serde::Serialize;
 
+use crate::csv_rows::{CsvFile, CsvRowsError, Record};
 use crate::scenario::Scenario;
 use peakcrew_core::model::{IntradayProfile, Queue};
 
@@ -41,12 +42,9 @@ pub struct RowProblem {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Unreadable: `FILE: cannot read: ...`.
+    #[error(transparent)]
+    File(#[from] CsvRowsError),
     #[error("{file}: the file is empty; expected a header `start,queue,contacts[,aht_seconds]` and rows")]
     Empty { file: String },
     #[error("{file}:1: expected the header `start,queue,contacts[,aht_seconds]`, found `{found}`")]
@@ -100,13 +98,10 @@ impl History {
 /// Reads a history CSV, collecting every malformed row rather than stopping at the first.
 /// Returns an error only when the file cannot be read or has no usable structure; callers decide
 /// whether `problems` are fatal (the forecaster refuses them, `history import` can skip them).
+/// Spreadsheet exports read as they are: a byte-order mark, CRLF line endings and quoted fields
+/// (see [`crate::csv_rows`]).
 pub fn read(path: &Path) -> Result<History, HistoryError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| HistoryError::Io {
-        file: file.clone(),
-        source,
-    })?;
-    parse(&text, &file)
+    history_from(CsvFile::open(path)?)
 }
 
 /// Like [`read`], but any malformed row is an error naming every bad line.
@@ -124,80 +119,80 @@ pub fn read_strict(path: &Path) -> Result<History, HistoryError> {
 
 /// Parses history CSV text; `file` names it in errors.
 pub fn parse(text: &str, file: &str) -> Result<History, HistoryError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, header)) = lines.next() else {
-        return Err(HistoryError::Empty { file: file.into() });
-    };
-    let cols: Vec<&str> = header.split(',').map(str::trim).collect();
-    let has_aht = match cols.as_slice() {
+    history_from(CsvFile::from_reader(text.as_bytes(), file)?)
+}
+
+fn history_from<R: std::io::Read>(mut csv: CsvFile<R>) -> Result<History, HistoryError> {
+    let file = csv.file().to_string();
+    let header: Vec<&str> = csv.header().iter().collect();
+    let has_aht = match header.as_slice() {
+        [] => return Err(HistoryError::Empty { file }),
         ["start", "queue", "contacts"] => false,
         ["start", "queue", "contacts", "aht_seconds"] => true,
         _ => {
             return Err(HistoryError::BadHeader {
-                file: file.into(),
-                found: header.to_string(),
+                file,
+                found: csv.header_text(),
             })
         }
     };
     let mut history = History::default();
-    for (idx, raw) in lines {
-        let line = idx + 1;
-        match parse_row(raw, has_aht) {
-            Ok((start, queue, contacts, aht_seconds)) => history.rows.push(HistoryRow {
-                start,
-                queue,
-                contacts,
-                aht_seconds,
-                line,
+    while let Some(record) = csv.next_record() {
+        let parsed = match record {
+            Ok(record) => parse_row(&record, has_aht).map_err(|message| RowProblem {
+                line: record.line as usize,
+                message,
             }),
-            Err(message) => history.problems.push(RowProblem { line, message }),
+            Err(CsvRowsError::Row { line, message, .. }) => Err(RowProblem {
+                line: line as usize,
+                message,
+            }),
+            Err(e @ CsvRowsError::Io { .. }) => return Err(e.into()),
+        };
+        match parsed {
+            Ok(row) => history.rows.push(row),
+            Err(problem) => history.problems.push(problem),
         }
     }
     if history.rows.is_empty() && history.problems.is_empty() {
-        return Err(HistoryError::Empty { file: file.into() });
+        return Err(HistoryError::Empty { file });
     }
     Ok(history)
 }
 
-type Parsed = (DateTime<FixedOffset>, String, f64, Option<f64>);
-
-fn parse_row(raw: &str, has_aht: bool) -> Result<Parsed, String> {
-    let fields: Vec<&str> = raw.split(',').map(str::trim).collect();
-    let want = if has_aht { 4 } else { 3 };
-    if fields.len() != want {
-        return Err(format!("expected {want} fields, found {}", fields.len()));
-    }
-    let start = DateTime::parse_from_rfc3339(fields[0]).map_err(|_| {
-        format!(
-            "start: expected an RFC 3339 time with offset like 2026-11-11T00:15:00+08:00, found `{}`",
-            fields[0]
-        )
-    })?;
-    if fields[1].is_empty() {
-        return Err("queue: expected a queue id, found an empty field".into());
-    }
-    let contacts: f64 = fields[2]
+/// A number field: plain digits, no thousands separators (`1,204` is refused, not misread).
+fn number(field: &str, value: &str, expected: &str) -> Result<f64, String> {
+    value
         .parse()
         .ok()
-        .filter(|c: &f64| c.is_finite())
-        .ok_or_else(|| format!("contacts: expected a number, found `{}`", fields[2]))?;
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| {
+            let hint = if value.contains(',') {
+                " (write numbers without thousands separators)"
+            } else {
+                ""
+            };
+            format!("{field}: expected {expected}, found `{value}`{hint}")
+        })
+}
+
+/// One record of a history file, its width already checked against the header.
+fn parse_row(record: &Record, has_aht: bool) -> Result<HistoryRow, String> {
+    let start = DateTime::parse_from_rfc3339(&record[0]).map_err(|_| {
+        format!(
+            "start: expected an RFC 3339 time with offset like 2026-11-11T00:15:00+08:00, found `{}`",
+            &record[0]
+        )
+    })?;
+    if record[1].is_empty() {
+        return Err("queue: expected a queue id, found an empty field".into());
+    }
+    let contacts = number("contacts", &record[2], "a number")?;
     if contacts < 0.0 {
         return Err(format!("contacts: expected 0 or more, found {contacts}"));
     }
-    let aht = if has_aht && !fields[3].is_empty() {
-        let a: f64 = fields[3]
-            .parse()
-            .ok()
-            .filter(|a: &f64| a.is_finite())
-            .ok_or_else(|| {
-                format!(
-                    "aht_seconds: expected a number of seconds, found `{}`",
-                    fields[3]
-                )
-            })?;
+    let aht_seconds = if has_aht && !record[3].is_empty() {
+        let a = number("aht_seconds", &record[3], "a number of seconds")?;
         if a <= 0.0 && contacts > 0.0 {
             return Err(format!(
                 "aht_seconds: expected a positive handle time, found {a}"
@@ -207,28 +202,29 @@ fn parse_row(raw: &str, has_aht: bool) -> Result<Parsed, String> {
     } else {
         None
     };
-    Ok((start, fields[1].to_string(), contacts, aht))
+    Ok(HistoryRow {
+        start,
+        queue: record[1].to_string(),
+        contacts,
+        aht_seconds,
+        line: record.line as usize,
+    })
 }
 
-/// Writes history rows as CSV, with handle time when any row has one.
+/// Writes history rows as CSV, with handle time when any row has one (empty where a row has
+/// none). A queue id that needs quoting is quoted.
 pub fn write(rows: &[HistoryRow], out: &mut impl Write) -> std::io::Result<()> {
     let with_aht = rows.iter().any(|r| r.aht_seconds.is_some());
-    if with_aht {
-        writeln!(out, "start,queue,contacts,aht_seconds")?;
-    } else {
-        writeln!(out, "start,queue,contacts")?;
-    }
-    for r in rows {
-        let start = r.start.to_rfc3339();
-        match (with_aht, r.aht_seconds) {
-            (true, Some(a)) => {
-                writeln!(out, "{start},{},{},{a:.1}", r.queue, fmt_count(r.contacts))?
-            }
-            (true, None) => writeln!(out, "{start},{},{},", r.queue, fmt_count(r.contacts))?,
-            _ => writeln!(out, "{start},{},{}", r.queue, fmt_count(r.contacts))?,
+    let header = ["start", "queue", "contacts", "aht_seconds"];
+    let width = if with_aht { 4 } else { 3 };
+    let records = rows.iter().map(|r| {
+        let mut record = vec![r.start.to_rfc3339(), r.queue.clone(), fmt_count(r.contacts)];
+        if with_aht {
+            record.push(r.aht_seconds.map_or(String::new(), |a| format!("{a:.1}")));
         }
-    }
-    Ok(())
+        record
+    });
+    crate::csv_rows::write_records(out, &header[..width], records)
 }
 
 fn fmt_count(c: f64) -> String {
@@ -635,6 +631,49 @@ mod tests {
         assert!(h.problems[0].message.contains("RFC 3339"));
         assert!(h.problems[1].message.contains("0 or more"));
         assert!(h.problems[3].message.contains("expected 4 fields"));
+    }
+
+    #[test]
+    fn a_spreadsheet_export_reads_and_a_quoted_queue_round_trips() {
+        let text = "\u{feff}\"start\",\"queue\",\"contacts\",\"aht_seconds\"\r\n\
+            \"2026-11-01T00:00:00+08:00\",\"zh-chat\",\"12\",\"300\"\r\n\
+            \"2026-11-01T00:15:00+08:00\",\"zh-chat\",\"1,204\",\"300\"\r\n\
+            2026-11-01T00:30:00+08:00,\"zh, \"\"vip\"\"\",7,\r\n";
+        let h = parse(text, "x.csv").unwrap();
+        let got: Vec<(usize, &str, f64, Option<f64>)> = h
+            .rows
+            .iter()
+            .map(|r| (r.line, r.queue.as_str(), r.contacts, r.aht_seconds))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (2, "zh-chat", 12.0, Some(300.0)),
+                (4, "zh, \"vip\"", 7.0, None)
+            ]
+        );
+        assert_eq!(
+            h.problems,
+            [RowProblem {
+                line: 3,
+                message: "contacts: expected a number, found `1,204` \
+                          (write numbers without thousands separators)"
+                    .into()
+            }]
+        );
+
+        let mut out = Vec::new();
+        write(&h.rows, &mut out).unwrap();
+        let written = String::from_utf8(out).unwrap();
+        assert_eq!(
+            written,
+            "start,queue,contacts,aht_seconds\n\
+             2026-11-01T00:00:00+08:00,zh-chat,12,300.0\n\
+             2026-11-01T00:30:00+08:00,\"zh, \"\"vip\"\"\",7,\n"
+        );
+        let back = parse(&written, "y.csv").unwrap();
+        assert_eq!(back.rows[1].queue, "zh, \"vip\"");
+        assert_eq!(back.rows[1].line, 3);
     }
 
     #[test]

@@ -725,13 +725,20 @@ fn check(s: &Scenario, ctx: &mut Ctx<'_>) {
         ctx.push_field("history.weeks", "expected at least 1 week".to_string());
     }
 
-    let skills = unique_ids(ctx, "skills", s.skills.iter().map(|d| d.id.as_str()));
-    let languages = unique_ids(ctx, "languages", s.languages.iter().map(|d| d.id.as_str()));
-    let queue_ids = unique_ids(ctx, "queues", s.queues.iter().map(|q| q.id.as_str()));
-    unique_ids(ctx, "groups", s.groups.iter().map(|g| g.id.as_str()));
+    let ruled = Ids::Ruled;
+    let skills = unique_ids(ctx, "skills", ruled, s.skills.iter().map(|d| d.id.as_str()));
+    let languages = unique_ids(
+        ctx,
+        "languages",
+        ruled,
+        s.languages.iter().map(|d| d.id.as_str()),
+    );
+    let queue_ids = unique_ids(ctx, "queues", ruled, s.queues.iter().map(|q| q.id.as_str()));
+    unique_ids(ctx, "groups", ruled, s.groups.iter().map(|g| g.id.as_str()));
     let templates = unique_ids(
         ctx,
         "shifts.templates",
+        Ids::NonEmpty,
         s.shifts.templates.iter().map(|t| t.id.as_str()),
     );
 
@@ -1098,20 +1105,54 @@ fn check_contract(ctx: &mut Ctx<'_>, at: &str, c: &peakcrew_core::model::Contrac
     }
 }
 
-/// Reports duplicate ids and returns the set of ids.
+/// What a queue, skill, language or agent-group id looks like, for error messages.
+pub const ID_RULE: &str = "1 to 64 characters from A-Z a-z 0-9 - _ . :";
+
+/// Why `id` cannot name a queue, skill, language or agent group, if it cannot ([`ID_RULE`]).
+/// Ids appear in URL paths, Prometheus labels and CSV files, so they keep to characters none
+/// of those escape; `/` is left out because the routing core names a queue's escalation twin
+/// `<queue>/escalated`.
+pub fn id_problem(id: &str) -> Option<String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
+    let length = id.chars().count();
+    if id.is_empty() {
+        Some(format!("expected an id of {ID_RULE}, found an empty one"))
+    } else if let Some(c) = id.chars().find(|&c| !allowed(c)) {
+        Some(format!(
+            "expected an id of {ID_RULE}, found `{id}` with {c:?} in it"
+        ))
+    } else if length > 64 {
+        Some(format!(
+            "expected an id of {ID_RULE}, found one of {length} characters"
+        ))
+    } else {
+        None
+    }
+}
+
+/// Which ids a section's must be: any non-empty string, or [`ID_RULE`]'s.
+#[derive(Clone, Copy)]
+enum Ids {
+    NonEmpty,
+    Ruled,
+}
+
+/// Reports bad and duplicate ids and returns the set of ids.
 fn unique_ids<'a>(
     ctx: &mut Ctx<'_>,
     section: &str,
+    rule: Ids,
     ids: impl Iterator<Item = &'a str>,
 ) -> HashSet<String> {
     let mut seen = HashSet::new();
     for (i, id) in ids.enumerate() {
         let i = ctx.idx(section, i);
-        if id.is_empty() {
-            ctx.push_field(
-                &format!("{section}[{i}].id"),
-                "expected a non-empty id".to_string(),
-            );
+        let problem = match rule {
+            Ids::Ruled => id_problem(id),
+            Ids::NonEmpty => id.is_empty().then(|| "expected a non-empty id".to_string()),
+        };
+        if let Some(message) = problem {
+            ctx.push_field(&format!("{section}[{i}].id"), message);
         } else if !seen.insert(id.to_string()) {
             ctx.push_field(
                 &format!("{section}[{i}].id"),
@@ -1159,6 +1200,53 @@ mod tests {
     #[serde(deny_unknown_fields)]
     struct Limits {
         max_body_bytes: u64,
+    }
+
+    #[test]
+    fn ids_keep_to_the_rule() {
+        assert_eq!(id_problem("order-778:chat.v1_A"), None);
+        assert_eq!(id_problem(&"q".repeat(64)), None);
+        let msg = |id: &str| id_problem(id).unwrap_or_default();
+        assert_eq!(
+            msg(&"q".repeat(65)),
+            "expected an id of 1 to 64 characters from A-Z a-z 0-9 - _ . :, found one of 65 characters"
+        );
+        assert!(msg("").ends_with("found an empty one"));
+        assert!(msg("zh/hotline").ends_with("found `zh/hotline` with '/' in it"));
+        assert!(msg("zh hotline").ends_with("with ' ' in it"));
+        assert!(msg("客服").ends_with("with '客' in it"));
+    }
+
+    #[test]
+    fn bad_ids_are_reported_at_their_key() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scenarios/double11.toml"
+        ));
+        let text = std::fs::read_to_string(path).unwrap();
+        let long = "g".repeat(65);
+        let text = text
+            .replacen("id = \"returns\"", "id = \"returns desk\"", 1)
+            .replacen("id = \"zh-hotline\"", "id = \"zh-hotline/escalated\"", 1)
+            .replacen("id = \"chat-core\"", &format!("id = \"{long}\""), 1);
+        let errors = Scenario::from_toml(&text, Path::new("d.toml")).unwrap_err();
+        let ids: Vec<String> = errors
+            .errors
+            .iter()
+            .filter(|e| e.field.ends_with(".id"))
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "d.toml:45:1: skills[2].id: expected an id of 1 to 64 characters from \
+                 A-Z a-z 0-9 - _ . :, found `returns desk` with ' ' in it",
+                "d.toml:122:1: queues[4].id: expected an id of 1 to 64 characters from \
+                 A-Z a-z 0-9 - _ . :, found `zh-hotline/escalated` with '/' in it",
+                "d.toml:195:1: groups[0].id: expected an id of 1 to 64 characters from \
+                 A-Z a-z 0-9 - _ . :, found one of 65 characters",
+            ]
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::input::{RosterShift, SimError};
 use super::stats::{Estimate, Metrics, SimReport};
 use super::vary::Variant;
 use peakcrew_core::model::AgentProfile;
+use peakcrew_plan::csv_rows::write_records;
 use peakcrew_plan::scenario::Scenario;
 use peakcrew_plan::schedule::roster::Assignment;
 
@@ -142,10 +143,6 @@ fn metric_fields(m: &Metrics) -> Vec<String> {
     .collect()
 }
 
-fn csv_io(e: csv::Error) -> std::io::Error {
-    std::io::Error::other(e)
-}
-
 /// Writes `sim.csv`: one row per queue × interval with the means and 95% intervals across
 /// replications (empty where a figure is undefined, e.g. no arrivals).
 /// Columns: `queue,start,interval_minutes,counted,answer_seconds,target,offered` (mean per
@@ -153,7 +150,6 @@ fn csv_io(e: csv::Error) -> std::io::Error {
 /// asa_seconds, mean_wait_seconds, abandonment_rate, occupancy, longest_wait_seconds,
 /// max_queue_length (the tally's figures) with its `_ci95_low` and `_ci95_high`.
 pub fn write_sim_csv(report: &SimReport, out: impl Write) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
     let mut header: Vec<String> = [
         "queue",
         "start",
@@ -166,8 +162,7 @@ pub fn write_sim_csv(report: &SimReport, out: impl Write) -> std::io::Result<()>
     .map(String::from)
     .to_vec();
     header.extend(metric_header());
-    w.write_record(&header).map_err(csv_io)?;
-    for iv in &report.intervals {
+    let rows = report.intervals.iter().map(|iv| {
         let q = report.queue(&iv.queue);
         let mut row = vec![
             iv.queue.clone(),
@@ -179,28 +174,26 @@ pub fn write_sim_csv(report: &SimReport, out: impl Write) -> std::io::Result<()>
             num(Some(iv.metrics.offered)),
         ];
         row.extend(metric_fields(&iv.metrics));
-        w.write_record(&row).map_err(csv_io)?;
-    }
-    w.flush()
+        row
+    });
+    write_records(out, header, rows)
 }
 
 /// Writes the sweep comparison: one row per variant and scope (`overall`, then each queue).
 /// Columns: `variant,scope,offered` (per replication), then the metrics as in `sim.csv`.
 pub fn write_sweep_csv(results: &[(Variant, SimReport)], out: impl Write) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
     let mut header: Vec<String> = ["variant", "scope", "offered"].map(String::from).to_vec();
     header.extend(metric_header());
-    w.write_record(&header).map_err(csv_io)?;
-    for (variant, report) in results {
-        let scopes = std::iter::once(("overall", &report.overall))
-            .chain(report.queues.iter().map(|q| (q.queue.as_str(), &q.metrics)));
-        for (scope, m) in scopes {
-            let mut row = vec![variant.label(), scope.to_string(), num(Some(m.offered))];
-            row.extend(metric_fields(m));
-            w.write_record(&row).map_err(csv_io)?;
-        }
-    }
-    w.flush()
+    let rows = results.iter().flat_map(|(variant, report)| {
+        std::iter::once(("overall", &report.overall))
+            .chain(report.queues.iter().map(|q| (q.queue.as_str(), &q.metrics)))
+            .map(move |(scope, m)| {
+                let mut row = vec![variant.label(), scope.to_string(), num(Some(m.offered))];
+                row.extend(metric_fields(m));
+                row
+            })
+    });
+    write_records(out, header, rows)
 }
 
 #[cfg(test)]

@@ -539,13 +539,8 @@ fn round_to(v: f64, places: i32) -> f64 {
 }
 
 /// Writes `forecast.csv`.
-pub fn write_forecast(rows: &[ForecastRow], out: impl Write) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    for r in rows {
-        w.serialize(r)?;
-    }
-    w.flush()?;
-    Ok(())
+pub fn write_forecast(rows: &[ForecastRow], out: impl Write) -> std::io::Result<()> {
+    crate::csv_rows::write_serialized(rows, out)
 }
 
 /// Reads `forecast.csv`; the first malformed row is an error naming its line.

@@ -19,23 +19,15 @@ use chrono::{Datelike, Duration, NaiveDate};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::csv_rows::{CsvFile, CsvRowsError};
 use crate::scenario::Scenario;
 use peakcrew_core::model::{AgentProfile, Contract, Language, Proficiency, Skill, SkillLevel};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentsError {
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{file}:{line}: {message}")]
-    Row {
-        file: String,
-        line: usize,
-        message: String,
-    },
+    /// Unreadable, or a row that is wrong: `FILE:LINE: FIELD: ...`.
+    #[error(transparent)]
+    File(#[from] CsvRowsError),
     #[error("{file}: no agents")]
     Empty { file: String },
 }
@@ -61,12 +53,7 @@ fn list(s: &str) -> impl Iterator<Item = &str> {
 
 /// Reads and checks an agents file against a scenario.
 pub fn read_agents(path: &Path, scenario: &Scenario) -> Result<Vec<AgentProfile>, AgentsError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| AgentsError::Io {
-        file: file.clone(),
-        source,
-    })?;
-    parse_agents(&text, &file, scenario)
+    agents_from(CsvFile::open(path)?, scenario)
 }
 
 /// Parses agents CSV text; `file` names it in errors.
@@ -75,15 +62,14 @@ pub fn parse_agents(
     file: &str,
     scenario: &Scenario,
 ) -> Result<Vec<AgentProfile>, AgentsError> {
-    let row_err = |line: usize, message: String| AgentsError::Row {
-        file: file.to_string(),
-        line,
-        message,
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    crate::csv_rows::check_header(&mut reader, &HEADER).map_err(|m| row_err(1, m))?;
+    agents_from(CsvFile::from_reader(text.as_bytes(), file)?, scenario)
+}
+
+fn agents_from<R: std::io::Read>(
+    mut csv: CsvFile<R>,
+    scenario: &Scenario,
+) -> Result<Vec<AgentProfile>, AgentsError> {
+    csv.expect_header(&HEADER)?;
     let skills: HashSet<&str> = scenario.skills.iter().map(|s| s.id.as_str()).collect();
     let languages: HashSet<&str> = scenario.languages.iter().map(|l| l.id.as_str()).collect();
     let templates: HashSet<&str> = scenario
@@ -94,11 +80,11 @@ pub fn parse_agents(
         .collect();
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for rec in reader.records() {
-        let rec =
-            rec.map_err(|e| row_err(e.position().map_or(0, |p| p.line() as usize), e.to_string()))?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
-        let err = |field: &str, message: String| row_err(line, format!("{field}: {message}"));
+    while let Some(rec) = csv.next_record() {
+        let rec = rec?;
+        let err = |field: &str, message: String| {
+            AgentsError::File(csv.error(rec.line, format!("{field}: {message}")))
+        };
         let id = rec[0].trim().to_string();
         if id.is_empty() {
             return Err(err("id", "expected an agent id, found nothing".into()));
@@ -228,19 +214,17 @@ pub fn parse_agents(
     }
     if out.is_empty() {
         return Err(AgentsError::Empty {
-            file: file.to_string(),
+            file: csv.file().to_string(),
         });
     }
     Ok(out)
 }
 
 /// Writes agents in the format [`read_agents`] reads.
-pub fn write_agents(agents: &[AgentProfile], out: impl std::io::Write) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(HEADER)?;
+pub fn write_agents(agents: &[AgentProfile], out: impl std::io::Write) -> std::io::Result<()> {
     let join = |items: Vec<String>| items.join(";");
-    for a in agents {
-        w.write_record([
+    let rows = agents.iter().map(|a| {
+        [
             a.id.clone(),
             a.name.clone(),
             a.group.clone(),
@@ -261,10 +245,9 @@ pub fn write_agents(agents: &[AgentProfile], out: impl std::io::Write) -> csv::R
                     .map(|&d| WEEKDAYS[d as usize % 7].to_string())
                     .collect(),
             ),
-        ])?;
-    }
-    w.flush()?;
-    Ok(())
+        ]
+    });
+    crate::csv_rows::write_records(out, HEADER, rows)
 }
 
 const SURNAMES: [&str; 40] = [

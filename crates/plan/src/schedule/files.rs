@@ -21,6 +21,7 @@ use chrono_tz::Tz;
 
 use super::roster::{Assignment, Roster};
 use super::{AllocationRow, CoverageRow, PlacedBreak, PlannedShift, ScheduleError, ShiftPlan};
+use crate::csv_rows::{CsvFile, Record};
 use peakcrew_core::model::local_to_utc;
 
 /// A number with at most six decimals and no trailing zeros.
@@ -58,26 +59,6 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ScheduleError + '_ {
     }
 }
 
-fn csv_err(path: &Path, e: csv::Error) -> ScheduleError {
-    let line = e.position().map_or(0, |p| p.line() as usize);
-    match e.into_kind() {
-        csv::ErrorKind::Io(source) => ScheduleError::Io {
-            file: path.display().to_string(),
-            source,
-        },
-        other => ScheduleError::File {
-            file: path.display().to_string(),
-            line,
-            message: format!("{other:?}"),
-        },
-    }
-}
-
-fn writer(path: &Path) -> Result<csv::Writer<std::fs::File>, ScheduleError> {
-    let file = std::fs::File::create(path).map_err(io_err(path))?;
-    Ok(csv::Writer::from_writer(file))
-}
-
 const SCHEDULE_HEADER: [&str; 7] = [
     "group", "template", "day", "start", "end", "breaks", "count",
 ];
@@ -101,12 +82,8 @@ fn write_table<const N: usize>(
     header: [&str; N],
     rows: impl Iterator<Item = [String; N]>,
 ) -> Result<(), ScheduleError> {
-    let mut w = writer(path)?;
-    w.write_record(header).map_err(|e| csv_err(path, e))?;
-    for row in rows {
-        w.write_record(row).map_err(|e| csv_err(path, e))?;
-    }
-    w.flush().map_err(io_err(path))
+    let file = std::fs::File::create(path).map_err(io_err(path))?;
+    crate::csv_rows::write_records(file, header, rows).map_err(io_err(path))
 }
 
 /// Writes a summary as pretty JSON with a final newline.
@@ -229,38 +206,17 @@ pub fn safe_file_name(id: &str) -> String {
         .collect()
 }
 
-fn records(path: &Path, header: &[&str]) -> Result<Vec<(usize, csv::StringRecord)>, ScheduleError> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| csv_err(path, e))?;
-    let found: Vec<String> = r
-        .headers()
-        .map_err(|e| csv_err(path, e))?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if found != header {
-        return Err(ScheduleError::File {
-            file: path.display().to_string(),
-            line: 1,
-            message: format!(
-                "expected the header `{}`, found `{}`",
-                header.join(","),
-                found.join(",")
-            ),
-        });
-    }
-    let mut out = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| csv_err(path, e))?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
-        out.push((line, rec));
-    }
-    Ok(out)
+/// The records of `path` after its header, which must be `header`.
+fn records(path: &Path, header: &[&str]) -> Result<Vec<Record>, ScheduleError> {
+    let csv = CsvFile::open(path)?;
+    csv.expect_header(header)?;
+    Ok(csv.records()?)
 }
 
-fn field_err(path: &Path, line: usize, message: String) -> ScheduleError {
+fn field_err(path: &Path, line: u64, message: String) -> ScheduleError {
     ScheduleError::File {
         file: path.display().to_string(),
-        line,
+        line: line as usize,
         message,
     }
 }
@@ -321,7 +277,7 @@ type ShiftFields = (
 /// The date, start, end and breaks of a shift row, in four columns from `first` on (the first
 /// named `date_field`), as schedule.csv and roster.csv write them.
 fn shift_fields(
-    rec: &csv::StringRecord,
+    rec: &Record,
     first: usize,
     date_field: &str,
     tz: Tz,
@@ -353,8 +309,8 @@ fn shift_fields(
 pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<(usize, PlannedShift)>, ScheduleError> {
     let header = SCHEDULE_HEADER;
     let mut out = Vec::new();
-    for (line, rec) in records(path, &header)? {
-        let err = |m: String| field_err(path, line, m);
+    for rec in records(path, &header)? {
+        let err = |m: String| field_err(path, rec.line, m);
         let (day, start, end, breaks) = shift_fields(&rec, 2, "day", tz).map_err(err)?;
         let count: u32 = rec[6].parse().map_err(|_| {
             err(format!(
@@ -363,7 +319,7 @@ pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<(usize, PlannedShift)>, 
             ))
         })?;
         out.push((
-            line,
+            rec.line as usize,
             PlannedShift {
                 group: rec[0].to_string(),
                 template: rec[1].to_string(),
@@ -383,8 +339,8 @@ pub fn read_schedule(path: &Path, tz: Tz) -> Result<Vec<(usize, PlannedShift)>, 
 pub fn read_roster(path: &Path, tz: Tz) -> Result<Vec<Assignment>, ScheduleError> {
     let header = ROSTER_HEADER;
     let mut out = Vec::new();
-    for (line, rec) in records(path, &header)? {
-        let err = |m: String| field_err(path, line, m);
+    for rec in records(path, &header)? {
+        let err = |m: String| field_err(path, rec.line, m);
         if rec[0].trim().is_empty() {
             return Err(err("agent: expected an agent id, found nothing".into()));
         }
@@ -416,8 +372,8 @@ pub fn read_roster(path: &Path, tz: Tz) -> Result<Vec<Assignment>, ScheduleError
 pub fn read_coverage(path: &Path) -> Result<Vec<CoverageRow>, ScheduleError> {
     let header = COVERAGE_HEADER;
     let mut out = Vec::new();
-    for (line, rec) in records(path, &header)? {
-        let err = |m: String| field_err(path, line, m);
+    for rec in records(path, &header)? {
+        let err = |m: String| field_err(path, rec.line, m);
         let num = |i: usize| {
             rec[i].parse::<f64>().map_err(|_| {
                 err(format!(
@@ -447,8 +403,8 @@ pub fn read_coverage(path: &Path) -> Result<Vec<CoverageRow>, ScheduleError> {
 pub fn read_allocation(path: &Path) -> Result<Vec<AllocationRow>, ScheduleError> {
     let header = ALLOCATION_HEADER;
     let mut out = Vec::new();
-    for (line, rec) in records(path, &header)? {
-        let err = |m: String| field_err(path, line, m);
+    for rec in records(path, &header)? {
+        let err = |m: String| field_err(path, rec.line, m);
         out.push(AllocationRow {
             start: parse_time(&rec[0]).ok_or_else(|| {
                 err(format!(

@@ -134,6 +134,25 @@ pub enum ScheduleError {
     Internal(String),
 }
 
+/// A CSV file's problems keep their wording: `FILE:LINE: ...`, or `FILE: ...` when unreadable.
+impl From<crate::csv_rows::CsvRowsError> for ScheduleError {
+    fn from(e: crate::csv_rows::CsvRowsError) -> Self {
+        use crate::csv_rows::CsvRowsError;
+        match e {
+            CsvRowsError::Io { file, source } => ScheduleError::Io { file, source },
+            CsvRowsError::Row {
+                file,
+                line,
+                message,
+            } => ScheduleError::File {
+                file,
+                line: line as usize,
+                message,
+            },
+        }
+    }
+}
+
 /// Limits for the shift-plan solve.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScheduleOptions {

@@ -1582,17 +1582,17 @@ mod tests {
             );
             return;
         }
-        let text = std::fs::read_to_string(REFERENCE_CSV)
+        let csv = crate::csv_rows::CsvFile::open(std::path::Path::new(REFERENCE_CSV))
             .expect("reference folder present but CSV unreadable");
+        assert_eq!(csv.header().len(), 12, "{}", csv.header_text());
         let mut rows = 0;
-        for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-            let f: Vec<&str> = line.split(',').collect();
-            assert_eq!(f.len(), 12, "bad row {line}");
-            if f[0] != "C" {
+        for f in csv.records().expect("reference CSV rows") {
+            let line = &f.iter().collect::<Vec<_>>().join(",");
+            if &f[0] != "C" {
                 println!("skipping non-Erlang-C row: {line}");
                 continue;
             }
-            let num = |i: usize| f[i].trim().parse::<f64>().unwrap();
+            let num = |i: usize| f[i].parse::<f64>().unwrap();
             let (rate, aht, ans, tgt, occ, shr) = (num(1), num(2), num(3), num(4), num(5), num(6));
             let target = Target::ServiceLevel {
                 fraction: tgt,

@@ -55,13 +55,8 @@ pub fn read_requirements(path: &Path) -> Result<Vec<Requirement>, RequirementsEr
 }
 
 /// Writes `requirements.csv`.
-pub fn write_requirements(rows: &[Requirement], out: impl Write) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    for r in rows {
-        w.serialize(r)?;
-    }
-    w.flush()?;
-    Ok(())
+pub fn write_requirements(rows: &[Requirement], out: impl Write) -> std::io::Result<()> {
+    crate::csv_rows::write_serialized(rows, out)
 }
 
 #[cfg(test)]
