@@ -149,6 +149,15 @@ pub struct Dispatcher {
     scratch: Vec<Event>,
 }
 
+/// Folds an event about `rec` into its arrival queue's counts: the one tally decides whether
+/// and how the contact's wait ended.
+fn tally(counters: &mut [Counts], queues: &[QueueInfo], rec: &mut ContactRec, e: &Event) {
+    if let Some(end) = rec.clock.observe(&e.kind, e.at) {
+        let q = rec.clock.queue.0 as usize;
+        counters[q].end(end, queues[q].thresholds);
+    }
+}
+
 impl Dispatcher {
     pub fn new(
         policy: &RoutingPolicy,
@@ -675,18 +684,12 @@ impl Dispatcher {
                 EventKind::Accepted { contact, agent } => {
                     if let Some(rec) = self.contacts.get_mut(contact.0 as usize) {
                         rec.agent = Some(agent.0 as u32);
-                        if let Some(end) = rec.clock.observe(&e.kind, e.at) {
-                            let q = rec.clock.queue.0 as usize;
-                            self.counters[q].end(end, self.queues[q].thresholds);
-                        }
+                        tally(&mut self.counters, &self.queues, rec, e);
                     }
                 }
                 EventKind::Abandoned { contact } => {
                     if let Some(rec) = self.contacts.get_mut(contact.0 as usize) {
-                        if let Some(end) = rec.clock.observe(&e.kind, e.at) {
-                            let q = rec.clock.queue.0 as usize;
-                            self.counters[q].end(end, self.queues[q].thresholds);
-                        }
+                        tally(&mut self.counters, &self.queues, rec, e);
                     }
                 }
                 EventKind::Requeued { contact, .. } => {
