@@ -8,7 +8,7 @@
 
 mod run;
 
-pub use run::{run, PlanRequest, PlanSummary, Progress, Silent, SimulationSummary};
+pub use run::{run, PlanRequest, PlanSummary, Progress, SimulationSummary};
 
 use chrono::{DateTime, Duration, FixedOffset, Offset};
 

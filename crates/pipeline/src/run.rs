@@ -42,13 +42,6 @@ pub trait Progress {
     fn stage(&mut self, stage: Stage, what: &str);
 }
 
-/// Progress nobody watches.
-pub struct Silent;
-
-impl Progress for Silent {
-    fn stage(&mut self, _: Stage, _: &str) {}
-}
-
 /// The one object `plan --json` prints and `summary.json` holds.
 #[derive(Debug, Serialize)]
 pub struct PlanSummary {
